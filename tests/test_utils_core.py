@@ -1,0 +1,145 @@
+"""Unit tests of the shared utils: batching, training loop, evaluation, profiles, checks, results."""
+import time
+
+import pytest
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from utils.batching import IGNORE_INDEX, pad_batch, padding_fraction
+from utils.checks import ExerciseFailed, attempt, report
+from utils.evaluation import classification_report, exact_match, generate_batch
+from utils.profiles import HubUnavailableError, get_profile, load_decoder
+from utils.training import TrainConfig, length_grouped_batches, train
+
+
+def test_padding_is_masked_by_position_even_when_pad_equals_eos():
+    eos = 2
+    batch = pad_batch([{"input_ids": [5, 6, eos], "labels": [5, 6, eos]}, {"input_ids": [7], "labels": [7]}],
+                      pad_token_id=eos)
+    assert batch["input_ids"].tolist() == [[5, 6, eos], [7, eos, eos]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    # the real eos of example 0 keeps its label; only the padding of example 1 is ignored
+    assert batch["labels"].tolist() == [[5, 6, eos], [7, IGNORE_INDEX, IGNORE_INDEX]]
+    assert padding_fraction(batch) == pytest.approx(2 / 6)
+
+
+def test_left_padding_and_classification_labels():
+    batch = pad_batch([{"input_ids": [1, 2], "labels": 0}, {"input_ids": [3], "labels": 2}], 0, padding_side="left")
+    assert batch["input_ids"].tolist() == [[1, 2], [0, 3]]
+    assert batch["labels"].tolist() == [0, 2]
+
+
+def test_length_grouping_uses_every_example_once_and_reduces_padding():
+    lengths = [1, 50] * 64
+    batches = length_grouped_batches(lengths, batch_size=8, seed=0)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert all(len({lengths[i] for i in b}) == 1 for b in batches)
+
+
+def _toy_lm():
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=16, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=32)
+    return LlamaForCausalLM(config)
+
+
+def _counting_data(n=64):
+    # sequences 1 2 3 ... : the next token is always the previous one + 1, easy to learn
+    return [{"input_ids": list(range(1 + i % 5, 9 + i % 5)), "labels": list(range(1 + i % 5, 9 + i % 5))}
+            for i in range(n)]
+
+
+def test_training_loop_learns_and_is_repeatable():
+    config = TrainConfig(max_steps=40, batch_size=8, lr=3e-3, eval_every=20, progress=False)
+    data = _counting_data()
+    first = train(_toy_lm(), data, config, eval_data=data[:16])
+    second = train(_toy_lm(), data, config, eval_data=data[:16])
+    assert first.eval_loss[-1] < 0.5 * first.train_loss[0]
+    assert first.train_loss == second.train_loss  # same seed, same machine: same numbers
+    assert first.eval_steps == [20, 40] and len(first.steps) == 40 and first.tokens_seen > 0
+    assert "40 steps" in first.summary()
+
+
+def test_gradient_accumulation_counts_optimizer_steps():
+    result = train(_toy_lm(), _counting_data(), TrainConfig(max_steps=5, batch_size=4, grad_accum_steps=2,
+                                                            progress=False))
+    assert result.steps == [1, 2, 3, 4, 5]
+
+
+def test_training_on_nothing_is_an_error():
+    with pytest.raises(ValueError, match="empty"):
+        train(_toy_lm(), [], TrainConfig(progress=False))
+
+
+def test_classification_report():
+    report_ = classification_report(["a", "b", "b", "c"], ["a", "b", "c", "c"], labels=["a", "b", "c"])
+    assert report_["accuracy"] == 0.75
+    assert report_["macro_f1"] == pytest.approx((1 + 2 / 3 + 2 / 3) / 3)
+    assert report_["confusion"].tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+
+
+def test_exact_match_ignores_case_and_spaces():
+    assert exact_match([" Blue", "red "], ["blue", "green"]) == 0.5
+    with pytest.raises(ValueError):
+        exact_match(["a"], ["a", "b"])
+
+
+def test_generate_batch_left_pads_and_strips_the_prompt():
+    class Tok:
+        pad_token_id, eos_token_id = 0, 15
+        def encode(self, text, add_special_tokens=False):
+            return [int(t) for t in text.split()]
+        def batch_decode(self, rows, skip_special_tokens=True):
+            return [" ".join(str(t) for t in row.tolist() if t not in (0, 15)) for row in rows]
+    model = _toy_lm()
+    train(model, _counting_data(), TrainConfig(max_steps=60, batch_size=8, lr=3e-3, progress=False))
+    out = generate_batch(model, Tok(), ["1 2 3", "4 5 6 7"], max_new_tokens=2, stop_token_ids=[15])
+    assert out == ["4 5", "8 9"]
+
+
+def test_unknown_profile_says_what_to_choose():
+    with pytest.raises(ValueError, match="offline, hub"):
+        get_profile("gpu")
+
+
+def test_offline_profile_loads_local_models():
+    model, tokenizer = load_decoder("offline")
+    assert model.config.vocab_size >= len(tokenizer)
+
+
+def test_hub_profile_without_network_fails_fast_with_advice(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", "/nonexistent-hf-home")
+    start = time.perf_counter()
+    with pytest.raises(HubUnavailableError, match="PROFILE = 'offline'"):
+        load_decoder("hub")
+    assert time.perf_counter() - start < 10
+
+
+def test_check_report_and_attempt(monkeypatch, capsys):
+    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
+    assert report("ex", True) is True
+    assert report("ex", False, "hint") is False
+    assert "❌ ex: not yet. hint" in capsys.readouterr().out
+
+    def stub(x):
+        raise NotImplementedError
+    assert attempt("ex", stub, 1) == (False, None)
+    assert "not written yet" in capsys.readouterr().out
+    assert attempt("ex", lambda x: 1 / x, 0)[0] is False
+    assert "ZeroDivisionError" in capsys.readouterr().out
+    monkeypatch.setenv("ITL_STRICT_CHECKS", "1")
+    with pytest.raises(ExerciseFailed):
+        report("ex", False, "hint")
+
+
+def test_record_results(tmp_path, monkeypatch):
+    import json
+    from utils import paths
+    from utils.results import record_results
+    monkeypatch.setattr(paths, "repo_root", lambda: tmp_path)
+    monkeypatch.setattr("utils.results.outputs_dir", lambda *p: paths.outputs_dir(*p))
+    record_results("99_x", accuracy=0.51234567, model="tiny")
+    assert json.loads((tmp_path / "outputs/results/99_x.json").read_text()) == {"accuracy": 0.5123, "model": "tiny"}
+    with pytest.raises(TypeError):
+        record_results("99_x", table=[1, 2])

@@ -1,0 +1,62 @@
+"""Execute solution notebooks headless (offline profile) and summarise the figures they computed.
+
+Writes the executed copies to outputs/executed/ and a table of every notebook's recorded results
+(outputs/results/*.json, written by `utils.results.record_results`) to outputs/results.md.
+
+Usage: python tools/run_solutions.py [solutions/03_sft.ipynb ...]
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(path: Path, out_dir: Path) -> tuple[bool, float]:
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    client = NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    ok = True
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        ok = False
+        print(f"  FAILED: {str(error).splitlines()[-1] if str(error) else error}")
+    seconds = time.perf_counter() - start
+    nbformat.write(nb, out_dir / path.name)
+    return ok, seconds
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("ITL_PROFILE", "offline")
+    os.environ.setdefault("ITL_STRICT_CHECKS", "1")
+    notebooks = [Path(p).resolve() for p in argv] or sorted((ROOT / "solutions").glob("*.ipynb"))
+    out_dir = ROOT / "outputs" / "executed"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows, failures = [], 0
+    for path in notebooks:
+        print(f"running {path.name} ...", flush=True)
+        ok, seconds = run(path, out_dir)
+        failures += not ok
+        results_file = ROOT / "outputs" / "results" / f"{path.stem}.json"
+        figures = json.loads(results_file.read_text()) if results_file.exists() else {}
+        shown = ", ".join(f"{k}={v}" for k, v in figures.items())
+        rows.append(f"| {path.name} | {'ok' if ok else 'FAILED'} | {seconds:.0f} | {shown} |")
+        print(f"  {'ok' if ok else 'FAILED'} in {seconds:.0f} s")
+    summary = "\n".join(["# Results of `make solutions`", "",
+                         "| notebook | status | wall s | figures the notebook computed |", "|---|---|---|---|", *rows])
+    (ROOT / "outputs" / "results.md").write_text(summary + "\n")
+    print("\n" + summary + f"\n\nExecuted notebooks in {out_dir.relative_to(ROOT)}/, summary in outputs/results.md")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,22 @@
+"""Each notebook records the figures it computed, so `make solutions` can summarise them in outputs/."""
+from __future__ import annotations
+
+import json
+import numbers
+
+from .paths import outputs_dir
+
+
+def record_results(notebook: str, **figures) -> dict:
+    """Save `figures` (numbers or short strings) to outputs/results/<notebook>.json and return them."""
+    clean = {}
+    for key, value in figures.items():
+        if isinstance(value, numbers.Number):
+            clean[key] = round(float(value), 4) if isinstance(value, float) else value
+        elif isinstance(value, str):
+            clean[key] = value
+        else:
+            raise TypeError(f"record_results: {key!r} is a {type(value).__name__}; record numbers or strings.")
+    path = outputs_dir("results") / f"{notebook}.json"
+    path.write_text(json.dumps(clean, indent=2, sort_keys=True) + "\n")
+    return clean

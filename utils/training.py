@@ -1,0 +1,191 @@
+"""A small, readable training loop for every lab (causal LM and classification alike).
+
+Why our own loop and not `transformers.Trainer`? Because seeing every step is the lesson: batch -> forward ->
+loss -> backward -> clip -> optimizer step -> schedule. The loop still uses what practitioners use:
+- `accelerate.Accelerator` places model and data on the device, handles bf16 mixed precision and gradient
+  accumulation, and makes the very same code run data-parallel under `accelerate launch` on several GPUs;
+- Hugging Face models compute their own loss when given `labels` (-100 = ignored), so one loop serves causal-LM
+  SFT (per-token labels) and sequence classification (one label per example).
+Lab 02 also shows `Trainer`, which wraps the same steps, since that is what you will meet in practice.
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable, Sequence
+
+import torch
+from accelerate import Accelerator
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from .batching import pad_batch
+from .device import mixed_precision_for, pick_device
+from .seeding import set_seed
+
+
+@dataclass
+class TrainConfig:
+    max_steps: int = 200  # optimizer steps
+    batch_size: int = 16  # examples per forward pass (per process)
+    grad_accum_steps: int = 1  # forward passes per optimizer step
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    warmup_steps: int = 10  # linear warm-up, then cosine decay to 10 % of lr
+    max_grad_norm: float = 1.0  # gradient clipping
+    eval_every: int = 50  # optimizer steps between evaluations (0 = only at the end)
+    max_eval_batches: int | None = None  # cap evaluation cost; None = whole eval set
+    group_by_length: bool = True  # batch similar lengths together: less padding, same data
+    seed: int = 0
+    progress: bool = True
+
+
+@dataclass
+class TrainResult:
+    steps: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    eval_steps: list[int] = field(default_factory=list)
+    eval_loss: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    tokens_seen: int = 0
+    padding_fraction: float = 0.0
+    device: str = ""
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens_seen / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        last_eval = f", eval loss {self.eval_loss[-1]:.3f}" if self.eval_loss else ""
+        return (
+            f"{self.steps[-1] if self.steps else 0} steps in {self.seconds:.1f} s on {self.device} "
+            f"({self.tokens_per_second:,.0f} tokens/s, {self.padding_fraction:.0%} padding); "
+            f"train loss {self.train_loss[0]:.3f} -> {self.train_loss[-1]:.3f}{last_eval}"
+        )
+
+
+def length_grouped_batches(lengths: Sequence[int], batch_size: int, seed: int) -> list[list[int]]:
+    """Shuffle, then sort by length inside chunks of 50 batches, so each batch holds similar lengths.
+
+    The order of batches is shuffled again, so training still sees the data in random order.
+    """
+    rng = random.Random(seed)
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    chunk = 50 * batch_size
+    batches = []
+    for start in range(0, len(order), chunk):
+        part = sorted(order[start : start + chunk], key=lambda i: lengths[i], reverse=True)
+        batches += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def make_loader(data: Sequence[dict], batch_size: int, collate_fn: Callable, shuffle: bool, group_by_length: bool, seed: int) -> DataLoader:
+    if group_by_length and shuffle:
+        lengths = [len(ex["input_ids"]) for ex in data]
+        return DataLoader(data, batch_sampler=length_grouped_batches(lengths, batch_size, seed), collate_fn=collate_fn)
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, collate_fn=collate_fn, generator=generator)
+
+
+def _lr_lambda(step: int, warmup: int, total: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+@torch.no_grad()
+def evaluate_loss(model, loader, accelerator: Accelerator, max_batches: int | None = None) -> float:
+    """Mean loss over (up to `max_batches` of) a loader, averaged over all processes."""
+    model.eval()
+    losses = []
+    for i, batch in enumerate(loader):
+        if max_batches is not None and i >= max_batches:
+            break
+        losses.append(model(**batch).loss.detach().reshape(1))
+    model.train()
+    if not losses:
+        raise ValueError("The evaluation set is empty: pass eval_data with at least one example.")
+    return accelerator.gather(torch.cat(losses)).mean().item()
+
+
+def train(model, train_data: Sequence[dict], config: TrainConfig, eval_data: Sequence[dict] | None = None,
+          pad_token_id: int = 0, collate_fn: Callable | None = None) -> TrainResult:
+    """Train `model` for `config.max_steps` optimizer steps; return the loss history and timing.
+
+    `train_data` / `eval_data` are lists (or datasets) of tokenised examples: dicts with `input_ids` and
+    `labels` (and optionally `attention_mask`). Batches are padded with `pad_batch` unless `collate_fn` is given.
+    The loss history is returned for plotting with `utils.plotting.plot_loss`.
+    """
+    if len(train_data) == 0:
+        raise ValueError("train_data is empty: nothing to train on.")
+    set_seed(config.seed)
+    device = pick_device()
+    accelerator = Accelerator(
+        mixed_precision=mixed_precision_for(device),
+        gradient_accumulation_steps=config.grad_accum_steps,
+        cpu=device.type == "cpu",
+    )
+    collate_fn = collate_fn or partial(pad_batch, pad_token_id=pad_token_id)
+    train_loader = make_loader(train_data, config.batch_size, collate_fn, True, config.group_by_length, config.seed)
+    eval_loader = None
+    if eval_data is not None:
+        eval_loader = make_loader(eval_data, config.batch_size, collate_fn, False, False, config.seed)
+    no_decay = [p for n, p in model.named_parameters() if p.requires_grad and (p.ndim < 2 or "norm" in n)]
+    decay = [p for n, p in model.named_parameters() if p.requires_grad and not (p.ndim < 2 or "norm" in n)]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=config.lr,
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, partial(_lr_lambda, warmup=config.warmup_steps, total=config.max_steps)
+    )
+    model, optimizer, train_loader, scheduler = accelerator.prepare(model, optimizer, train_loader, scheduler)
+    if eval_loader is not None:
+        eval_loader = accelerator.prepare(eval_loader)
+
+    result = TrainResult(device=str(accelerator.device))
+    model.train()
+    step, running, n_forward, real_tokens, all_positions = 0, 0.0, 0, 0, 0
+    bar = tqdm(total=config.max_steps, desc="training", disable=not (config.progress and accelerator.is_main_process))
+    start = time.perf_counter()
+    while step < config.max_steps:
+        for batch in train_loader:
+            with accelerator.accumulate(model):
+                loss = model(**batch).loss
+                accelerator.backward(loss)
+                if accelerator.sync_gradients:
+                    accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+            running += loss.detach().item()
+            n_forward += 1
+            real_tokens += int(batch["attention_mask"].sum())
+            all_positions += batch["attention_mask"].numel()
+            if not accelerator.sync_gradients:
+                continue
+            step += 1
+            result.steps.append(step)
+            result.train_loss.append(running / n_forward)
+            running, n_forward = 0.0, 0
+            bar.update(1)
+            bar.set_postfix(loss=f"{result.train_loss[-1]:.3f}")
+            is_last = step == config.max_steps
+            if eval_loader is not None and ((config.eval_every and step % config.eval_every == 0) or is_last):
+                result.eval_steps.append(step)
+                result.eval_loss.append(evaluate_loss(model, eval_loader, accelerator, config.max_eval_batches))
+            if is_last:
+                break
+    bar.close()
+    result.seconds = time.perf_counter() - start
+    result.tokens_seen = real_tokens * accelerator.num_processes
+    result.padding_fraction = 1.0 - real_tokens / max(1, all_positions)
+    accelerator.wait_for_everyone()
+    accelerator.unwrap_model(model)  # model is trained in place; unwrap so callers keep using their own object
+    return result
