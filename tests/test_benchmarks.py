@@ -1,0 +1,22 @@
+"""The GPU benchmarks run end to end on a tiny shape on CPU (figures are reported, not asserted as timings)."""
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def test_sft_throughput_benchmark_reports_both_trainers():
+    import sft_throughput
+    results = sft_throughput.main(["--shape", "tiny", "--steps", "3", "--batch-size", "8", "--examples", "200"])
+    for name in ("utils", "hf"):
+        assert results[name]["tokens_per_second"] > 0 and results[name]["peak_memory_mib"] > 0
+    # length-grouped batching keeps padding low (the benchmark's own target is < 10 %)
+    assert results["utils"]["padding_waste"] < 0.10
+
+
+def test_peft_memory_benchmark_measures_all_three_methods():
+    import peft_memory
+    results = peft_memory.main(["--shape", "tiny", "--seq-len", "32", "--batch-size", "2"])
+    methods = results["methods"]
+    assert methods["full"]["trainable_share"] == 1.0
+    assert methods["lora"]["trainable_share"] < 0.10
+    assert "peak_step_mib" in methods["qlora"] or "skipped" in methods["qlora"]
