@@ -1,0 +1,142 @@
+"""The shipped datasets: they load, they are what the generator writes, and broken files fail clearly."""
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from utils.data import DATASETS, DataFormatError, list_splits, load_records, load_split
+from utils.paths import data_dir, repo_root
+
+ALL_SPLITS = [(name, split) for name, spec in DATASETS.items() for split in spec.splits]
+
+
+@pytest.mark.parametrize("name,split", ALL_SPLITS)
+def test_every_split_loads_with_its_fields(name, split):
+    ds = load_split(name, split)
+    assert len(ds) > 0
+    assert set(ds.column_names) == set(DATASETS[name].fields_for(split))
+
+
+def test_generator_is_deterministic(tmp_path):
+    subprocess.run([sys.executable, str(repo_root() / "tools" / "generate_data.py"), "--out", str(tmp_path)],
+                   check=True, capture_output=True)
+    generated = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.jsonl"))
+    committed = sorted(p.relative_to(data_dir()) for p in data_dir().rglob("*.jsonl"))
+    assert generated == committed
+    for rel in generated:
+        assert (tmp_path / rel).read_bytes() == (data_dir() / rel).read_bytes(), f"{rel} differs from a fresh run"
+
+
+def test_list_splits_and_unknown_names():
+    assert list_splits("instructions") == ["train", "validation", "test", "unseen_tasks"]
+    with pytest.raises(ValueError, match="Unknown dataset"):
+        list_splits("nope")
+    with pytest.raises(ValueError, match="no split"):
+        load_split("sentiment", "unlabelled")
+
+
+# --- malformed files -------------------------------------------------------------------------------------------
+GOOD_NOTE = {"text": "Pt c/o sore throat.", "label": "mild"}
+
+
+def write_notes(root: Path, lines: list[str]) -> Path:
+    path = root / "medical_notes" / "train.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("bad_line,field,expected", [
+    ('{"text": "Pt c/o cough.", "label": "mild"', "JSON", "not valid JSON"),
+    (json.dumps({"text": "Pt c/o cough."}), "'label'", "missing"),
+    (json.dumps({"text": "Pt c/o cough.", "label": "critical"}), "'label'", "expected one of"),
+    (json.dumps({"text": "", "label": "mild"}), "'text'", "empty"),
+    (json.dumps({"text": 3, "label": "mild"}), "'text'", "should be str"),
+])
+def test_malformed_line_names_file_line_and_field(tmp_path, bad_line, field, expected):
+    path = write_notes(tmp_path, [json.dumps(GOOD_NOTE), json.dumps(GOOD_NOTE), bad_line])
+    with pytest.raises(DataFormatError) as info:
+        load_split("medical_notes", "train", root=tmp_path)
+    message = str(info.value)
+    assert f"{path}:3" in message
+    assert field in message
+    assert expected in message
+
+
+def test_malformed_chat_and_mcq(tmp_path):
+    (tmp_path / "chat").mkdir()
+    (tmp_path / "chat" / "train.jsonl").write_text(json.dumps(
+        {"messages": [{"role": "user", "content": "Hi"}, {"role": "robot", "content": "Hello"}]}) + "\n")
+    with pytest.raises(DataFormatError, match=r"train.jsonl:1: field 'messages\[1\]'.role has unknown label"):
+        load_split("chat", "train", root=tmp_path)
+    (tmp_path / "mcq").mkdir()
+    (tmp_path / "mcq" / "train.jsonl").write_text(json.dumps(
+        {"instruction": "Write an MCQ.", "output": "Question: Q?\nA) a\nB) b\nAnswer: A", "fact": "F."}) + "\n")
+    with pytest.raises(DataFormatError, match="field 'output' does not match the required format"):
+        load_split("mcq", "train", root=tmp_path)
+
+
+# --- content checks the labs rely on ------------------------------------------------------------------------------
+def test_chat_conversations_end_with_assistant_and_some_use_tools():
+    for split in list_splits("chat"):
+        rows = load_records("chat", split)
+        assert all(r["messages"][-1]["role"] == "assistant" for r in rows)
+        roles = {m["role"] for r in rows for m in r["messages"]}
+        assert roles == {"system", "user", "assistant", "tool"}
+
+
+def test_corpus_has_no_chat_or_alpaca_formatting():
+    for split in list_splits("corpus"):
+        for r in load_records("corpus", split):
+            assert "<|" not in r["text"] and "### " not in r["text"], r["text"][:80]
+
+
+def test_unseen_task_families_are_absent_from_train():
+    train_tasks = {r["task"] for r in load_records("instructions", "train")}
+    unseen_tasks = {r["task"] for r in load_records("instructions", "unseen_tasks")}
+    assert unseen_tasks and not unseen_tasks & train_tasks
+    test_tasks = {r["task"] for r in load_records("instructions", "test")}
+    assert test_tasks <= train_tasks
+
+
+def test_held_out_prompts_do_not_repeat_train_prompts():
+    train = {(r["instruction"], r["input"]) for r in load_records("instructions", "train")}
+    for split in ("validation", "test", "unseen_tasks"):
+        rows = load_records("instructions", split)
+        repeats = sum((r["instruction"], r["input"]) in train for r in rows)
+        assert repeats == 0, f"{split}: {repeats} prompts also in train"
+
+
+def test_guardrail_test_templates_are_unseen_in_train():
+    train_templates = {r["template"] for r in load_records("guardrails", "train")}
+    test_templates = {r["template"] for r in load_records("guardrails", "test")}
+    assert not train_templates & test_templates
+    refusals = {r["response"] for r in load_records("guardrails", "train") if r["label"] == "forbidden"}
+    assert len(refusals) == 1
+
+
+def test_mcq_answers_match_their_facts():
+    for r in load_records("mcq", "test"):
+        lines = r["output"].split("\n")
+        letter = lines[-1].removeprefix("Answer: ")
+        answer = lines["ABCD".index(letter) + 1][3:]
+        assert answer in r["fact"]
+
+
+def test_code_functions_pass_their_tests():
+    for r in load_records("code", "test"):
+        ast.parse(r["code"])
+        namespace: dict = {}
+        exec(r["code"], namespace)  # noqa: S102 - our own generated snippets
+        assert eval(r["test"], namespace), r  # noqa: S307
+
+
+def test_world_facts_agree_with_the_corpus():
+    train_text = "\n".join(r["text"] for r in load_records("corpus", "train"))
+    for fact in load_records("world", "facts"):
+        assert (fact["entity"] in train_text) == fact["in_train_corpus"], fact
