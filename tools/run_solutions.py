@@ -41,16 +41,19 @@ def main(argv: list[str]) -> int:
     notebooks = [Path(p).resolve() for p in argv] or sorted((ROOT / "solutions").glob("*.ipynb"))
     out_dir = ROOT / "outputs" / "executed"
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows, failures = [], 0
+    status, failures = {}, 0
     for path in notebooks:
         print(f"running {path.name} ...", flush=True)
         ok, seconds = run(path, out_dir)
         failures += not ok
-        results_file = ROOT / "outputs" / "results" / f"{path.stem}.json"
-        figures = json.loads(results_file.read_text()) if results_file.exists() else {}
-        shown = ", ".join(f"{k}={v}" for k, v in figures.items())
-        rows.append(f"| {path.name} | {'ok' if ok else 'FAILED'} | {seconds:.0f} | {shown} |")
+        status[path.stem] = ("ok" if ok else "FAILED", f"{seconds:.0f}")
         print(f"  {'ok' if ok else 'FAILED'} in {seconds:.0f} s")
+    rows = []  # every notebook that has recorded results, also those run earlier (their status is '-')
+    for results_file in sorted((ROOT / "outputs" / "results").glob("*.json")):
+        figures = json.loads(results_file.read_text())
+        state, seconds = status.get(results_file.stem, ("- (earlier run)", "-"))
+        shown = ", ".join(f"{k}={v}" for k, v in figures.items())
+        rows.append(f"| {results_file.stem} | {state} | {seconds} | {shown} |")
     summary = "\n".join(["# Results of `make solutions`", "",
                          "| notebook | status | wall s | figures the notebook computed |", "|---|---|---|---|", *rows])
     (ROOT / "outputs" / "results.md").write_text(summary + "\n")
