@@ -115,8 +115,20 @@ def load_encoder(profile: Profile | str | None = None, labels: list[str] | None 
     tokenizer = _from_pretrained(AutoTokenizer, profile.encoder)
     if labels is None:
         return _from_pretrained(AutoModelForMaskedLM, profile.encoder).eval(), tokenizer
-    model = _from_pretrained(
-        AutoModelForSequenceClassification, profile.encoder, num_labels=len(labels),
-        id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)},
-    )
+    # transformers prints a long "LOAD REPORT" table here; the one fact in it that matters is which parameters
+    # are new (the classification head), so we say that in one line instead.
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        model, info = _from_pretrained(
+            AutoModelForSequenceClassification, profile.encoder, num_labels=len(labels),
+            id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)},
+            output_loading_info=True,
+        )
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    new = sorted(info["missing_keys"])
+    print(f"New, randomly initialised parameters (the task head): {', '.join(new) if new else 'none'}")
     return model, tokenizer
