@@ -24,6 +24,7 @@ from conftest import ROOT
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LABS = sorted((ROOT / "labs").glob("*.ipynb"))
 TOKEN = "itl-browser-test"
+VISIBLE = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"  # the notebook in the visible tab
 FIRST_CELLS = 4  # the title (markdown), the setup cell, the parameter cell and the next one
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -104,27 +105,28 @@ def _run_cells(page, base: str, notebook: str, count: int) -> None:
     The frontend marks a queued or running cell `[*]` as soon as it is submitted, so "no `[*]` left" means done
     (the server's kernel state is not used here: after an error it can stay 'busy' while queued cells are aborted).
     """
-    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.locator(f"{VISIBLE} .jp-Cell").first.click()
     page.keyboard.press("Escape")
     for _ in range(count):
         page.keyboard.press("Shift+Enter")
         page.wait_for_timeout(200)
     page.wait_for_function("""() => {
-        const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')].map(p => p.textContent);
+        const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')].map(p => p.textContent);
         return !prompts.some(t => t.includes('*'));
     }""", timeout=180_000)
 
 
 def _open(browser, base: str, notebook: str):
     page = browser.new_page()
-    page.goto(f"{base}/lab/tree/labs/{notebook}?token={TOKEN}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    # a workspace of its own, reset: otherwise JupyterLab restores the tabs an earlier page opened
+    page.goto(f"{base}/lab/workspaces/{Path(notebook).stem}/tree/labs/{notebook}?reset&token={TOKEN}")
+    page.wait_for_selector(f"{VISIBLE} .jp-Cell", timeout=90_000)
     _wait_kernel_idle(base, notebook)
     return page
 
 
 def _errors(page) -> list[str]:
-    texts = page.locator(".jp-OutputArea-output").all_inner_texts()
+    texts = page.locator(f"{VISIBLE} .jp-OutputArea-output").all_inner_texts()
     return [t for t in texts if "Traceback" in t]
 
 
@@ -132,7 +134,8 @@ def _errors(page) -> list[str]:
 def test_lab_opens_and_its_first_cells_run(browser, server, lab):
     page = _open(browser, server, lab.name)
     _run_cells(page, server, lab.name, FIRST_CELLS)
-    executed = [t for t in page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts() if t.strip("[]: ").isdigit()]
+    executed = [t for t in page.locator(f"{VISIBLE} .jp-CodeCell .jp-InputPrompt").all_inner_texts()
+                if t.strip("[]: ").isdigit()]
     assert executed, f"{lab.name}: no cell ran"
     assert not _errors(page), f"{lab.name}: {_errors(page)[0][:2000]}"
     page.close()
@@ -147,9 +150,10 @@ def test_tokenizer_widget_renders_and_reacts_to_typing(browser, server):
     assert not _errors(page), _errors(page)[0][:2000]
     text_input = page.locator(".widget-text input").first
     text_input.wait_for(state="visible", timeout=30_000)
-    view = page.locator(".widget-html-content").first
-    assert "tokens" in view.inner_text()
+    # (other HTML widgets are on the page too, e.g. the progress bars of model loading)
+    view = page.locator(".widget-html-content", has_text="tokens").first
+    view.wait_for(state="visible", timeout=30_000)
     text_input.fill("Hello<|eot_id|> world, hello again")
-    page.wait_for_function("() => document.querySelector('.widget-html-content').textContent.includes('eot_id')",
-                           timeout=30_000)
+    page.wait_for_function("() => [...document.querySelectorAll('.widget-html-content')]"
+                           ".some(e => e.textContent.includes('eot_id'))", timeout=30_000)
     page.close()

@@ -143,3 +143,12 @@ def test_record_results(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "outputs/results/99_x.json").read_text()) == {"accuracy": 0.5123, "model": "tiny"}
     with pytest.raises(TypeError):
         record_results("99_x", table=[1, 2])
+
+
+def test_bf16_only_on_gpus_with_native_support(monkeypatch):
+    from utils.device import mixed_precision_for
+    assert mixed_precision_for(torch.device("cpu")) == "no"  # bf16 autocast is slower than fp32 on CPUs
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))  # a T4
+    assert mixed_precision_for(torch.device("cuda")) == "no"
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))  # an H100 / H200
+    assert mixed_precision_for(torch.device("cuda")) == "bf16"

@@ -1,7 +1,7 @@
 """Which device to train on, and how to say so in one line.
 
 Order of preference: an NVIDIA GPU (CUDA), then Apple silicon (MPS), then the CPU. Mixed precision is used only
-where it pays: bf16 on GPUs that support it. On a CPU, bf16 autocast is several times *slower* than fp32, so we
+where it pays: bf16 on GPUs that support it natively. On a CPU, bf16 autocast is several times *slower* than fp32, so we
 stay in fp32 there.
 """
 from __future__ import annotations
@@ -26,7 +26,9 @@ def pick_device() -> torch.device:
 
 def mixed_precision_for(device: torch.device) -> str:
     """'bf16' on a CUDA GPU that supports it, otherwise 'no' (plain fp32)."""
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+    # Native bf16 arrived with Ampere (compute capability 8.x). Older GPUs such as Colab's T4 (7.5) would only
+    # emulate it, slowly, although recent torch's `is_bf16_supported()` counts emulation too.
+    if device.type == "cuda" and torch.cuda.get_device_capability(device)[0] >= 8:
         return "bf16"
     return "no"
 
