@@ -33,6 +33,7 @@ from transformers import (BertConfig, BertForMaskedLM, BertTokenizerFast, Genera
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from utils.data import load_records  # noqa: E402
+from utils.chat import TRAINING_CHAT_TEMPLATE  # noqa: E402
 
 SEED = 1234
 DECODER_SPECIAL_TOKENS = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
@@ -41,26 +42,9 @@ ENCODER_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 DECODER_VOCAB = 3072
 ENCODER_VOCAB = 3072
 
-# The first line says why this template differs from an inference-only one (as trl's training templates do).
-CHAT_TEMPLATE = (
-    "{#- Training template: assistant content and its <|eot_id|> sit inside {% generation %} so that "
-    "return_assistant_tokens_mask=True marks exactly the tokens SFT supervises. -#}\n"
-    "{{- bos_token }}\n"
-    "{%- for message in messages %}\n"
-    "{%- if message['role'] not in ['system', 'user', 'assistant', 'tool'] %}\n"
-    "{{- raise_exception('Unknown role ' ~ message['role'] ~ ': use system, user, assistant or tool.') }}\n"
-    "{%- endif %}\n"
-    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}\n"
-    "{%- if message['role'] == 'assistant' %}\n"
-    "{%- generation %}{{- message['content'] + '<|eot_id|>' }}{%- endgeneration %}\n"
-    "{%- else %}\n"
-    "{{- message['content'] + '<|eot_id|>' }}\n"
-    "{%- endif %}\n"
-    "{%- endfor %}\n"
-    "{%- if add_generation_prompt %}\n"
-    "{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}\n"
-    "{%- endif %}"
-)
+# The chat template lives in utils/chat.py (labs render conversations with the same spans); its first line
+# says why it differs from an inference-only template.
+CHAT_TEMPLATE = TRAINING_CHAT_TEMPLATE
 
 # Decoder sizes tried by `--only candidates`; the chosen one is DECODER_SIZE.
 DECODER_CANDIDATES = {
