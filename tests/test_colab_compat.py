@@ -16,7 +16,8 @@ FORBIDDEN = [
     (r"\bevaluation_strategy\s*=", "removed in transformers 5", "eval_strategy="),
     (r"\bTrainer\([^)]*\btokenizer\s*=", "removed in transformers 5", "processing_class="),
     (r"\btorch_dtype\s*=", "deprecated in transformers 5", "dtype="),
-    (r"\bload_in_4bit\s*=\s*True\s*[,)](?![^(]*BitsAndBytesConfig)", "from_pretrained(load_in_4bit=...) is gone in "
+    # load_in_4bit= directly inside from_pretrained(...), not inside a nested BitsAndBytesConfig(...)
+    (r"from_pretrained\((?:[^()]|\([^()]*\))*\bload_in_4bit\s*=", "from_pretrained(load_in_4bit=...) is gone in "
      "transformers 5", "quantization_config=BitsAndBytesConfig(load_in_4bit=True, ...)"),
     (r"\bgroup_by_length\s*=", "TrainingArguments(group_by_length=) is gone in recent transformers 5.x, and "
      "train_sampling_strategy= is missing from 5.0", "utils.training's length grouping, or neither"),

@@ -152,7 +152,10 @@ def train(model, train_data: Sequence[dict], config: TrainConfig, eval_data: Seq
     result = TrainResult(device=str(accelerator.device))
     model.train()
     step, running, n_forward, real_tokens, all_positions = 0, 0.0, 0, 0, 0
-    bar = tqdm(total=config.max_steps, desc="training", disable=not (config.progress and accelerator.is_main_process))
+    # At most one progress update a second: each update of a notebook progress bar is a message to the frontend,
+    # and a flood of them during a long cell can overwhelm a headless runner (nbval).
+    bar = tqdm(total=config.max_steps, desc="training", mininterval=1.0,
+               disable=not (config.progress and accelerator.is_main_process))
     start = time.perf_counter()
     while step < config.max_steps:
         for batch in train_loader:
@@ -175,7 +178,7 @@ def train(model, train_data: Sequence[dict], config: TrainConfig, eval_data: Seq
             result.train_loss.append(running / n_forward)
             running, n_forward = 0.0, 0
             bar.update(1)
-            bar.set_postfix(loss=f"{result.train_loss[-1]:.3f}")
+            bar.set_postfix(loss=f"{result.train_loss[-1]:.3f}", refresh=False)
             is_last = step == config.max_steps
             if eval_loader is not None and ((config.eval_every and step % config.eval_every == 0) or is_last):
                 result.eval_steps.append(step)
