@@ -138,7 +138,6 @@ def test_record_results(tmp_path, monkeypatch):
     from utils import paths
     from utils.results import record_results
     monkeypatch.setattr(paths, "repo_root", lambda: tmp_path)
-    monkeypatch.setattr("utils.results.outputs_dir", lambda *p: paths.outputs_dir(*p))
     record_results("99_x", accuracy=0.51234567, model="tiny")
     assert json.loads((tmp_path / "outputs/results/99_x.json").read_text()) == {"accuracy": 0.5123, "model": "tiny"}
     with pytest.raises(TypeError):

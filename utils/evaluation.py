@@ -46,6 +46,7 @@ def generate_batch(model, tokenizer, prompts: Sequence[str] | Sequence[list[int]
     device = next(model.parameters()).device
     stop_token_ids = list(stop_token_ids) if stop_token_ids is not None else model.generation_config.eos_token_id
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    generate_kwargs.setdefault("do_sample", False)
     outputs = []
     for start in range(0, len(prompts), batch_size):
         chunk = list(prompts[start : start + batch_size])
@@ -53,7 +54,6 @@ def generate_batch(model, tokenizer, prompts: Sequence[str] | Sequence[list[int]
         longest = max(len(x) for x in ids)
         input_ids = torch.tensor([[pad_id] * (longest - len(x)) + x for x in ids], device=device)
         attention_mask = torch.tensor([[0] * (longest - len(x)) + [1] * len(x) for x in ids], device=device)
-        generate_kwargs.setdefault("do_sample", False)
         generated = model.generate(input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=max_new_tokens,
                                    eos_token_id=stop_token_ids, pad_token_id=pad_id, **generate_kwargs)
         outputs += tokenizer.batch_decode(generated[:, longest:], skip_special_tokens=True)

@@ -190,5 +190,6 @@ def train(model, train_data: Sequence[dict], config: TrainConfig, eval_data: Seq
     result.tokens_seen = real_tokens * accelerator.num_processes
     result.padding_fraction = 1.0 - real_tokens / max(1, all_positions)
     accelerator.wait_for_everyone()
-    accelerator.unwrap_model(model)  # model is trained in place; unwrap so callers keep using their own object
+    # No unwrapping needed: `prepare` moved the caller's model in place (and under DDP only wrapped it), so the
+    # object the caller passed in holds the trained weights.
     return result
