@@ -26,10 +26,10 @@ from utils.batching import pad_batch, padding_fraction
 from utils.device import describe_device, mixed_precision_for, pick_device
 from utils.training import TrainConfig, train
 
+from shapes import REAL_SHAPES  # benchmarks/shapes.py: SmolLM2-135M and Llama-3.2-1B
+
 SHAPES = {
-    # SmolLM2-135M's published configuration (HuggingFaceTB/SmolLM2-135M, config.json)
-    "smollm2-135m": dict(vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
-                         num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=2048, tie_word_embeddings=True),
+    **REAL_SHAPES,
     "tiny": dict(vocab_size=512, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=True),
 }
@@ -58,7 +58,7 @@ def run_utils_loop(model, data, args, device) -> dict:
                          group_by_length=True, progress=False)
     result = train(model, data, config, pad_token_id=0)
     return {"tokens_per_second": result.tokens_per_second, "padding_waste": result.padding_fraction,
-            "seconds": result.seconds}
+            "real_tokens": result.tokens_seen, "seconds": result.seconds}
 
 
 def run_trainer(model, data, args, device) -> dict:
@@ -83,7 +83,7 @@ def run_trainer(model, data, args, device) -> dict:
         trainer.train()
         seconds = time.perf_counter() - start
     return {"tokens_per_second": real_tokens[0] / seconds, "padding_waste": sum(fractions) / len(fractions),
-            "seconds": seconds}
+            "real_tokens": real_tokens[0], "seconds": seconds}
 
 
 def main(argv=None) -> dict:

@@ -13,10 +13,14 @@ def test_sft_throughput_benchmark_reports_both_trainers():
     assert results["utils"]["padding_waste"] < 0.10
 
 
-def test_peft_memory_benchmark_measures_all_three_methods():
+@pytest.mark.parametrize("options", [[], ["--gradient-checkpointing", "--dtype", "bf16"]], ids=["default", "gc-bf16"])
+def test_peft_memory_benchmark_measures_all_three_methods(options):
     import peft_memory
-    results = peft_memory.main(["--shape", "tiny", "--seq-len", "32", "--batch-size", "2"])
+    results = peft_memory.main(["--shape", "tiny", "--seq-len", "32", "--batch-size", "2", *options])
+    assert results["gradient_checkpointing"] == ("--gradient-checkpointing" in options)
+    assert results["dtype"] == ("torch.bfloat16" if "bf16" in options else "torch.float32")
     methods = results["methods"]
+    assert methods["full"]["peak_step_mib"] > 0 and "skipped" not in methods["lora"]
     assert methods["full"]["trainable_share"] == 1.0
     assert methods["lora"]["trainable_share"] < 0.10
     assert "peak_step_mib" in methods["qlora"] or "skipped" in methods["qlora"]
