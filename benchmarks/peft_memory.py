@@ -24,7 +24,7 @@ import time
 
 import torch
 
-from shapes import REAL_SHAPES  # benchmarks/shapes.py: SmolLM2-135M and Llama-3.2-1B
+from common import CPU_MEMORY_ENV, REAL_SHAPES  # benchmarks/common.py
 
 SHAPES = {
     **REAL_SHAPES,
@@ -146,9 +146,7 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory() as checkpoint:
         torch.manual_seed(0)
         LlamaForCausalLM(LlamaConfig(**SHAPES[args.shape])).to(pick_dtype(args.dtype)).save_pretrained(checkpoint)
-        # On the CPU, glibc keeps freed memory for reuse unless told to hand every block of 64 KiB or more straight
-        # back to the OS; without this, RSS counts whatever an earlier allocation pattern left behind.
-        env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
+        env = {**os.environ, **CPU_MEMORY_ENV}
         for method in METHODS:
             child = subprocess.run([sys.executable, __file__, "--method", method, "--checkpoint", checkpoint,
                                     "--seq-len", str(args.seq_len), "--batch-size", str(args.batch_size),

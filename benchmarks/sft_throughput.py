@@ -3,7 +3,8 @@
 A decoder of a given shape (configuration only, random initialisation, no download) is trained for a few steps on
 synthetic variable-length examples whose lengths follow an instruction-data-like distribution. For each trainer we
 report tokens per second (real tokens, padding excluded), padding waste (share of pad positions in the batches)
-and peak memory of the training process.
+and peak memory of the training process. Both trainers see the same batches, in the same order: the `utils`
+loop's length-grouped batches, which `Trainer` reads sequentially.
 
     python benchmarks/sft_throughput.py --shape tiny             # CPU, seconds (what the test runs)
     python benchmarks/sft_throughput.py --shape smollm2-135m     # the GPU measurement (see benchmarks/README.md)
@@ -22,11 +23,11 @@ import time
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM, Trainer, TrainingArguments
 
-from utils.batching import pad_batch, padding_fraction
+from utils.batching import pad_batch
 from utils.device import describe_device, mixed_precision_for, pick_device
-from utils.training import TrainConfig, train
+from utils.training import TrainConfig, length_grouped_batches, train
 
-from shapes import REAL_SHAPES  # benchmarks/shapes.py: SmolLM2-135M and Llama-3.2-1B
+from common import REAL_SHAPES  # benchmarks/common.py
 
 SHAPES = {
     **REAL_SHAPES,
@@ -62,19 +63,24 @@ def run_utils_loop(model, data, args, device) -> dict:
 
 
 def run_trainer(model, data, args, device) -> dict:
-    fractions, real_tokens = [], [0]
+    # The same batches as the utils loop: its length-grouped batches, laid out in order, read sequentially.
+    lengths = [len(example["input_ids"]) for example in data]
+    batches = length_grouped_batches(lengths, args.batch_size, seed=TrainConfig.seed)
+    data = [data[i] for batch in batches for i in batch]
+    counts = {"real": 0, "positions": 0}
 
-    def collate(examples):
-        batch = pad_batch(examples, pad_token_id=0)
-        fractions.append(padding_fraction(batch))
-        real_tokens[0] += int(batch["attention_mask"].sum())
-        return batch
+    def count_batch(module, args, kwargs):  # counted where the model runs: the data loader may read ahead
+        counts["real"] += int(kwargs["attention_mask"].sum())
+        counts["positions"] += kwargs["attention_mask"].numel()
+
+    model.register_forward_pre_hook(count_batch, with_kwargs=True)
+    collate = lambda examples: pad_batch(examples, pad_token_id=0)  # noqa: E731
 
     with tempfile.TemporaryDirectory() as out:
         training_args = TrainingArguments(
             output_dir=out, max_steps=args.steps, per_device_train_batch_size=args.batch_size, learning_rate=1e-4,
             warmup_steps=1, lr_scheduler_type="cosine", max_grad_norm=1.0, logging_steps=args.steps,
-            save_strategy="no", report_to=[], train_sampling_strategy="group_by_length", dataloader_num_workers=0,
+            save_strategy="no", report_to=[], train_sampling_strategy="sequential", dataloader_num_workers=0,
             bf16=mixed_precision_for(device) == "bf16", use_cpu=device.type == "cpu", remove_unused_columns=False,
             disable_tqdm=True, seed=0,
         )
@@ -82,8 +88,9 @@ def run_trainer(model, data, args, device) -> dict:
         start = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - start
-    return {"tokens_per_second": real_tokens[0] / seconds, "padding_waste": sum(fractions) / len(fractions),
-            "real_tokens": real_tokens[0], "seconds": seconds}
+    # padding waste as the utils loop reports it: pad positions / all positions, over the whole run
+    return {"tokens_per_second": counts["real"] / seconds, "padding_waste": 1 - counts["real"] / counts["positions"],
+            "real_tokens": counts["real"], "seconds": seconds}
 
 
 def main(argv=None) -> dict:
@@ -95,6 +102,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--trainer", choices=["utils", "hf", "both"], default="both")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
+    if args.examples % args.batch_size:
+        parser.error("--examples must be a multiple of --batch-size, so that both trainers see the same batches")
 
     device = pick_device()
     shape = SHAPES[args.shape]

@@ -11,6 +11,9 @@ def test_sft_throughput_benchmark_reports_both_trainers():
         assert results[name]["tokens_per_second"] > 0 and results[name]["peak_memory_mib"] > 0
     # length-grouped batching keeps padding low (the benchmark's own target is < 10 %)
     assert results["utils"]["padding_waste"] < 0.10
+    # both trainers saw the same batches
+    assert results["utils"]["real_tokens"] == results["hf"]["real_tokens"]
+    assert results["utils"]["padding_waste"] == pytest.approx(results["hf"]["padding_waste"])
 
 
 @pytest.mark.parametrize("options", [[], ["--gradient-checkpointing", "--dtype", "bf16"]], ids=["default", "gc-bf16"])

@@ -1,4 +1,5 @@
-"""The real decoder shapes both benchmarks build from a configuration alone (random weights, no download)."""
+"""What both benchmarks share: the real decoder shapes they build from a configuration alone (random weights, no
+download), and the allocator setting that makes CPU memory readings follow the live tensors."""
 
 REAL_SHAPES = {
     # SmolLM2-135M's published configuration (HuggingFaceTB/SmolLM2-135M, config.json): the labs' hub decoder
@@ -10,3 +11,9 @@ REAL_SHAPES = {
                      num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=2048,
                      tie_word_embeddings=True),
 }
+
+# On the CPU, glibc keeps freed memory for reuse unless told to hand every block of 64 KiB or more straight back to
+# the OS; without this, a process's RSS also counts whatever an earlier allocation pattern left behind. Set it in
+# the environment of each measured child process. It slows small allocations down, so it is for memory
+# measurements only, never for timings.
+CPU_MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
