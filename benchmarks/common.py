@@ -1,5 +1,7 @@
 """What both benchmarks share: the real decoder shapes they build from a configuration alone (random weights, no
-download), and the allocator setting that makes CPU memory readings follow the live tensors."""
+download), the allocator setting that makes CPU memory readings follow the live tensors, and how results are
+reported."""
+import json
 
 REAL_SHAPES = {
     # SmolLM2-135M's published configuration (HuggingFaceTB/SmolLM2-135M, config.json): the labs' hub decoder
@@ -17,3 +19,13 @@ REAL_SHAPES = {
 # the environment of each measured child process. It slows small allocations down, so it is for memory
 # measurements only, never for timings.
 CPU_MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
+
+
+def report(results: dict, json_path: str | None, show: bool = True) -> dict:
+    """Print the results as JSON (unless `show` is False) and also write them to `json_path` when given."""
+    if show:
+        print(json.dumps(results, indent=2))
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(results, f, indent=2)
+    return results

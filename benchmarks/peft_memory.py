@@ -24,7 +24,7 @@ import time
 
 import torch
 
-from common import CPU_MEMORY_ENV, REAL_SHAPES  # benchmarks/common.py
+from common import CPU_MEMORY_ENV, REAL_SHAPES, report  # benchmarks/common.py
 
 SHAPES = {
     **REAL_SHAPES,
@@ -163,11 +163,7 @@ def main(argv=None) -> dict:
         peak = results["methods"][method].get("peak_step_mib")
         if full and peak:
             results[f"{method}_peak_vs_full"] = peak / full
-    print(json.dumps(results, indent=2))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
-    return results
+    return report(results, args.json)
 
 
 if __name__ == "__main__":

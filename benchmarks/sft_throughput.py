@@ -27,7 +27,7 @@ from utils.batching import pad_batch
 from utils.device import describe_device, mixed_precision_for, pick_device
 from utils.training import TrainConfig, length_grouped_batches, train
 
-from common import REAL_SHAPES  # benchmarks/common.py
+from common import REAL_SHAPES, report  # benchmarks/common.py
 
 SHAPES = {
     **REAL_SHAPES,
@@ -127,12 +127,7 @@ def main(argv=None) -> dict:
         results[args.trainer]["peak_memory_mib"] = peak_memory_mib(device)
     if "utils" in results and "hf" in results:
         results["utils_vs_trainer_speed"] = results["utils"]["tokens_per_second"] / results["hf"]["tokens_per_second"]
-    if args.trainer == "both":
-        print(json.dumps(results, indent=2))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
-    return results
+    return report(results, args.json, show=args.trainer == "both")  # a child process reports through its file
 
 
 if __name__ == "__main__":
