@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM, Trainer, TrainingArguments
@@ -69,12 +70,11 @@ def run_trainer(model, data, args, device) -> dict:
     data = [data[i] for batch in batches for i in batch]
     counts = {"real": 0, "positions": 0}
 
-    def count_batch(module, args, kwargs):  # counted where the model runs: the data loader may read ahead
-        counts["real"] += int(kwargs["attention_mask"].sum())
-        counts["positions"] += kwargs["attention_mask"].numel()
+    def count_batch(module, positional, inputs):  # counted where the model runs: the data loader may read ahead
+        counts["real"] += int(inputs["attention_mask"].sum())
+        counts["positions"] += inputs["attention_mask"].numel()
 
     model.register_forward_pre_hook(count_batch, with_kwargs=True)
-    collate = lambda examples: pad_batch(examples, pad_token_id=0)  # noqa: E731
 
     with tempfile.TemporaryDirectory() as out:
         training_args = TrainingArguments(
@@ -84,7 +84,7 @@ def run_trainer(model, data, args, device) -> dict:
             bf16=mixed_precision_for(device) == "bf16", use_cpu=device.type == "cpu", remove_unused_columns=False,
             disable_tqdm=True, seed=0,
         )
-        trainer = Trainer(model=model, args=training_args, train_dataset=data, data_collator=collate)
+        trainer = Trainer(model=model, args=training_args, train_dataset=data, data_collator=partial(pad_batch, pad_token_id=0))
         start = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - start
