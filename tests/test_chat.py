@@ -156,7 +156,7 @@ def test_add_chat_tokens_adds_tokens_pad_template_and_resizes_embeddings():
     assert tokenizer.pad_token == "<|pad|>" and tokenizer.pad_token_id not in (tokenizer.eos_token_id,)
     assert tokenizer.chat_template == TRAINING_CHAT_TEMPLATE
     assert tokenizer.convert_tokens_to_ids(EOT) in model.generation_config.eos_token_id
-    assert any("resized" in c for c in changes) and any("pad_token" in c for c in changes)
+    assert any("resized" in c for c in changes) and any("pad token <|pad|>" in c for c in changes)
     assert add_chat_tokens(tokenizer, model) == []  # a second call changes nothing
     ids, mask = render_conversation(TWO_TURNS, tokenizer)
     out = tokenizer.apply_chat_template(TWO_TURNS, return_dict=True, return_assistant_tokens_mask=True)

@@ -72,7 +72,7 @@ def test_malformed_chat_and_mcq(tmp_path):
     (tmp_path / "chat").mkdir()
     (tmp_path / "chat" / "train.jsonl").write_text(json.dumps(
         {"messages": [{"role": "user", "content": "Hi"}, {"role": "robot", "content": "Hello"}]}) + "\n")
-    with pytest.raises(DataFormatError, match=r"train.jsonl:1: field 'messages\[1\]'.role has unknown label"):
+    with pytest.raises(DataFormatError, match=r"train.jsonl:1: field 'messages': Message 1 has unknown role 'robot'"):
         load_split("chat", "train", root=tmp_path)
     (tmp_path / "mcq").mkdir()
     (tmp_path / "mcq" / "train.jsonl").write_text(json.dumps(

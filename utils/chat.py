@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import torch
 
 from .batching import IGNORE_INDEX
+from .evaluation import left_padded, require_pad_token
+from .profiles import ensure_pad_token
 
 ROLES = ("system", "user", "assistant", "tool")
 
@@ -33,31 +36,24 @@ BOS = "<|begin_of_text|>"
 START_HEADER = "<|start_header_id|>"
 END_HEADER = "<|end_header_id|>"
 EOT = "<|eot_id|>"
-PAD = "<|pad|>"
 HEADER_SUFFIX = "\n\n"  # written after <|end_header_id|>, before the content
 CHAT_SPECIAL_TOKENS = (BOS, START_HEADER, END_HEADER, EOT)
 
-# Same template as models/tiny-decoder (tools/build_models.py). The first line says why it differs from an
-# inference-only template, as trl's training templates do.
-TRAINING_CHAT_TEMPLATE = (
-    "{#- Training template: assistant content and its <|eot_id|> sit inside {% generation %} so that "
-    "return_assistant_tokens_mask=True marks exactly the tokens SFT supervises. -#}\n"
-    "{{- bos_token }}\n"
-    "{%- for message in messages %}\n"
-    "{%- if message['role'] not in ['system', 'user', 'assistant', 'tool'] %}\n"
-    "{{- raise_exception('Unknown role ' ~ message['role'] ~ ': use system, user, assistant or tool.') }}\n"
-    "{%- endif %}\n"
-    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}\n"
-    "{%- if message['role'] == 'assistant' %}\n"
-    "{%- generation %}{{- message['content'] + '<|eot_id|>' }}{%- endgeneration %}\n"
-    "{%- else %}\n"
-    "{{- message['content'] + '<|eot_id|>' }}\n"
-    "{%- endif %}\n"
-    "{%- endfor %}\n"
-    "{%- if add_generation_prompt %}\n"
-    "{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}\n"
-    "{%- endif %}"
-)
+TEMPLATES_DIR = Path(__file__).parent / "chat_templates"
+
+
+def load_chat_template(name: str) -> str:
+    """A chat template shipped in `utils/chat_templates/<name>.jinja` (the course's own, and real families')."""
+    path = TEMPLATES_DIR / f"{name}.jinja"
+    if not path.is_file():
+        known = sorted(p.stem for p in TEMPLATES_DIR.glob("*.jinja"))
+        raise FileNotFoundError(f"No chat template {name!r}; shipped ones: {', '.join(known)}.")
+    return path.read_text()
+
+
+# The course's training template, the one models/tiny-decoder ships (tools/build_models.py writes it there). Its
+# first line says why it differs from an inference-only template, as trl's training templates do.
+TRAINING_CHAT_TEMPLATE = load_chat_template("course_llama3_training")
 
 
 class ConversationError(ValueError):
@@ -263,11 +259,9 @@ def add_chat_tokens(tokenizer, model=None, chat_template: str = TRAINING_CHAT_TE
     if tokenizer.bos_token is None:
         tokenizer.add_special_tokens({"bos_token": BOS})
         changes.append(f"set bos_token to {BOS}")
-    end_tokens = {EOT, tokenizer.eos_token}
-    if tokenizer.pad_token is None or tokenizer.pad_token in end_tokens:
-        old = tokenizer.pad_token
-        tokenizer.add_special_tokens({"pad_token": PAD})
-        changes.append(f"set pad_token to {PAD} (was {old!r})")
+    padded = ensure_pad_token(tokenizer)  # the model is resized once, below, for every new token
+    if padded:
+        changes.append(padded)
     if tokenizer.chat_template != chat_template:
         changes.append("set the training chat template" + (" (replacing another one)" if tokenizer.chat_template else ""))
         tokenizer.chat_template = chat_template
@@ -333,20 +327,17 @@ def generate_replies(model, tokenizer, prompts: Sequence[Sequence[int]], max_new
     model.eval()
     special = ChatTokens.of(tokenizer)
     device = next(model.parameters()).device
-    pad_id = tokenizer.pad_token_id
+    pad_id = require_pad_token(tokenizer)
     replies = []
     for start in range(0, len(prompts), batch_size):
-        chunk = [list(p) for p in prompts[start : start + batch_size]]
-        longest = max(len(p) for p in chunk)
-        input_ids = torch.tensor([[pad_id] * (longest - len(p)) + p for p in chunk], device=device)
-        attention_mask = torch.tensor([[0] * (longest - len(p)) + [1] * len(p) for p in chunk], device=device)
+        batch = left_padded(prompts[start : start + batch_size], pad_id, device)
+        longest = batch["input_ids"].shape[1]
         # generate() fills an unset eos_token_id from the model's generation config, so "no stop token" has to be
         # set there, for the duration of the call.
         saved = model.generation_config.eos_token_id
         model.generation_config.eos_token_id = special.eot if stop_at_eot else None
         try:
-            out = model.generate(input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=max_new_tokens,
-                                 do_sample=False, pad_token_id=pad_id)
+            out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad_id)
         finally:
             model.generation_config.eos_token_id = saved
         for row in out[:, longest:].tolist():

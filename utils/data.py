@@ -16,6 +16,7 @@ from pathlib import Path
 
 import datasets
 
+from utils.chat import ConversationError, check_conversation
 from utils.paths import data_dir
 
 
@@ -43,7 +44,6 @@ class DatasetSpec:
 
 
 SEVERITY = ("mild", "moderate", "severe")
-CHAT_ROLES = ("system", "user", "assistant", "tool")
 INSTRUCTION_TASKS = ("fact_qa", "summarise", "classify_severity", "classify_sentiment", "reverse_words",
                      "uppercase", "extract_city", "extract_number", "add", "first_word", "count_words",
                      "last_word", "lowercase")
@@ -164,20 +164,19 @@ def _check_record(record: dict, fields: dict[str, Field], where: str, chat: bool
 
 
 def _check_messages(messages: list, where: str) -> None:
-    if not messages:
-        raise DataFormatError(f"{where}: field 'messages' is empty; expected a list of {{role, content}} dicts.")
+    """A training conversation: what `utils.chat.check_conversation` requires of any conversation (the one
+    validator; roles known and in order, text content), plus what a dataset row needs: exactly the keys role and
+    content, no empty message, and an assistant turn at the end to learn from."""
+    try:
+        check_conversation(messages)
+    except ConversationError as error:
+        raise DataFormatError(f"{where}: field 'messages': {error}") from None
     for i, message in enumerate(messages):
-        at = f"{where}: field 'messages[{i}]'"
-        if not isinstance(message, dict) or set(message) != {"role", "content"}:
-            raise DataFormatError(f"{at} should be a dict with exactly the keys 'role' and 'content', "
-                                  f"got {message!r:.80}.")
-        if message["role"] not in CHAT_ROLES:
-            raise DataFormatError(f"{at}.role has unknown label {message['role']!r}; expected one of "
-                                  f"{list(CHAT_ROLES)}.")
-        if not isinstance(message["content"], str) or not message["content"].strip():
-            raise DataFormatError(f"{at}.content should be non-empty text.")
-        if message["role"] == "system" and i != 0:
-            raise DataFormatError(f"{at}: a system message may only come first.")
+        if set(message) != {"role", "content"}:
+            raise DataFormatError(f"{where}: field 'messages[{i}]' should have exactly the keys 'role' and "
+                                  f"'content', got {sorted(message)}.")
+        if not message["content"].strip():
+            raise DataFormatError(f"{where}: field 'messages[{i}]'.content should be non-empty text.")
     if messages[-1]["role"] != "assistant":
         raise DataFormatError(f"{where}: field 'messages' should end with an assistant turn, ends with "
                               f"{messages[-1]['role']!r}.")

@@ -8,7 +8,8 @@ from .paths import outputs_dir
 
 
 def record_results(notebook: str, **figures) -> dict:
-    """Save `figures` (numbers or short strings) to outputs/results/<notebook>.json and return them."""
+    """Save `figures` (numbers or short strings) to outputs/results/<notebook>.json and return them (a run of
+    another profile than offline goes to outputs/results/<profile>/, so it never overwrites the offline figures)."""
     clean = {}
     for key, value in figures.items():
         if isinstance(value, numbers.Number):
@@ -17,6 +18,7 @@ def record_results(notebook: str, **figures) -> dict:
             clean[key] = value
         else:
             raise TypeError(f"record_results: {key!r} is a {type(value).__name__}; record numbers or strings.")
-    path = outputs_dir("results") / f"{notebook}.json"
+    profile = str(figures.get("profile", "offline"))
+    path = outputs_dir("results", *([] if profile == "offline" else [profile])) / f"{notebook}.json"
     path.write_text(json.dumps(clean, indent=2, sort_keys=True) + "\n")
     return clean

@@ -11,9 +11,10 @@ Lab 02 also shows `Trainer`, which wraps the same steps, since that is what you 
 from __future__ import annotations
 
 import math
+import os
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable, Sequence
 
@@ -25,6 +26,27 @@ from tqdm.auto import tqdm
 from .batching import pad_batch
 from .device import mixed_precision_for, pick_device
 from .seeding import set_seed
+
+
+def max_steps_override() -> int | None:
+    """The step cap set by the environment variable ITL_MAX_STEPS (for smoke runs), or None."""
+    value = os.environ.get("ITL_MAX_STEPS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"ITL_MAX_STEPS must be a positive whole number of optimizer steps, not {value!r}.")
+    return int(value)
+
+
+def capped_steps(max_steps: int) -> int:
+    """`max_steps`, or fewer if ITL_MAX_STEPS caps it (and then says so). Every training run goes through this:
+    `train` calls it, and so does code that hands a step count to `Trainer` or TRL."""
+    cap = max_steps_override()
+    if cap is None or cap >= max_steps:
+        return max_steps
+    print(f"ITL_MAX_STEPS={cap}: training {cap} of {max_steps} optimizer steps (a smoke run; results will not "
+          "mean much).")
+    return cap
 
 
 @dataclass
@@ -124,6 +146,7 @@ def train(model, train_data: Sequence[dict], config: TrainConfig, eval_data: Seq
     """
     if len(train_data) == 0:
         raise ValueError("train_data is empty: nothing to train on.")
+    config = replace(config, max_steps=capped_steps(config.max_steps))
     set_seed(config.seed)
     device = pick_device()
     accelerator = Accelerator(
