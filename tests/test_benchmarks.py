@@ -27,3 +27,13 @@ def test_peft_memory_benchmark_measures_all_three_methods(options):
     assert methods["full"]["trainable_share"] == 1.0
     assert methods["lora"]["trainable_share"] < 0.10
     assert "peak_step_mib" in methods["qlora"] or "skipped" in methods["qlora"]
+
+
+def test_trl_benchmark_runs_three_trainers_on_the_same_tokens():
+    import trl_sft
+    results = trl_sft.main(["--shape", "tiny", "--steps", "2", "--batch-size", "8"])
+    names = trl_sft.TRAINERS
+    assert len({results[name]["real_tokens"] for name in names}) == 1, "every trainer must see the same tokens"
+    assert results["trl-padding-free"]["padding_waste"] == 0  # no padding at all: examples end to end
+    assert results["utils"]["padding_waste"] > 0  # the padded trainers do pad
+    assert all(results[name]["tokens_per_second"] > 0 and results[name]["peak_memory_mib"] > 0 for name in names)

@@ -19,9 +19,10 @@ FORBIDDEN = [
     # load_in_4bit= directly inside from_pretrained(...), not inside a nested BitsAndBytesConfig(...)
     (r"from_pretrained\((?:[^()]|\([^()]*\))*\bload_in_4bit\s*=", "from_pretrained(load_in_4bit=...) is gone in "
      "transformers 5", "quantization_config=BitsAndBytesConfig(load_in_4bit=True, ...)"),
-    (r"\bgroup_by_length\s*=", "TrainingArguments(group_by_length=) is gone in recent transformers 5.x, and "
-     "train_sampling_strategy= is missing from 5.0", "utils.training's length grouping, or neither"),
-    (r"\btrain_sampling_strategy\s*=", "missing from transformers 5.0 (Colab may have it)", "utils.training"),
+    # group_by_length= inside a transformers/TRL config (utils.training.TrainConfig has its own, which is fine)
+    (r"(?:TrainingArguments|SFTConfig|DPOConfig)\((?:[^()]|\([^()]*\))*\bgroup_by_length\s*=",
+     "TrainingArguments(group_by_length=) is gone in recent transformers 5.x", "train_sampling_strategy="
+     "'group_by_length' (transformers >= 5.2, the lowest version pyproject.toml admits)"),
     (r"\bwidgets\.(TagsInput|ColorsInput|FloatsInput|IntsInput|Stack)\b", "new in ipywidgets 8; Colab has 7.7",
      "a widget that exists in 7.7"),
     (r"\b(description_allow_html|tooltip)\s*=", "new in ipywidgets 8; Colab has 7.7", "description_tooltip= or none"),

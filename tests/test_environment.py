@@ -39,9 +39,10 @@ def test_constraints_pin_the_cpu_torch_and_satisfy_the_ranges():
 
 
 def test_ranges_admit_colab():
-    """Colab ships torch 2.11, transformers 5.x, datasets 4.x and ipywidgets 7.7: installing must not replace them."""
+    """Colab ships torch 2.11, transformers 5.15, datasets 4.0 and ipywidgets 7.7: installing must not replace them.
+    (trl needs datasets >= 4.7, so installing the bundle there upgrades datasets; that never touches torch.)"""
     reqs = pyproject_requirements()
-    for name, version in [("torch", "2.11.0"), ("transformers", "5.0.0"), ("datasets", "4.0.0"),
+    for name, version in [("torch", "2.11.0"), ("transformers", "5.15.0"), ("datasets", "4.0.0"),
                           ("ipywidgets", "7.7.1")]:
         assert reqs[name].contains(version), f"{name} {version} (Colab) is outside {reqs[name]}"
 

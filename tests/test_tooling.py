@@ -77,3 +77,40 @@ def test_notebook_conventions(path):
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "make test" in (ROOT / "README.md").read_text()[:3000]
+
+
+def readme_utils_map() -> dict[str, set[str]]:
+    """module -> notebook prefixes, from the README's table of the utils package."""
+    import re
+
+    notebooks = {p.name.split("_")[0] for p in (ROOT / "solutions").glob("*.ipynb")}
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("| module | the concept | labs |"):].split("\n\n")[0]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        labs = cells[-1]
+        chosen = notebooks if labs == "all" else notebooks - {"00"} if labs == "all but 00" else set(labs.split())
+        for module in re.findall(r"`(\w+)`", cells[0]):
+            rows[module] = chosen
+    return rows
+
+
+def test_the_readme_map_of_utils_lists_every_module_and_exactly_the_labs_that_import_it():
+    import re
+
+    rows = readme_utils_map()
+    modules = {p.stem for p in (ROOT / "utils").glob("*.py") if p.stem != "__init__"}
+    assert set(rows) == modules, f"README map vs utils/: missing {modules - set(rows)}, extra {set(rows) - modules}"
+    for module, labs in rows.items():
+        pattern = re.compile(rf"from utils\.{module} import|import utils\.{module}\b")
+        importing = {p.name.split("_")[0] for p in (ROOT / "solutions").glob("*.ipynb")
+                     if pattern.search("".join(c.source for c in nbformat.read(p, as_version=4).cells))}
+        assert importing == labs, f"utils.{module}: README says {sorted(labs)}, notebooks import it: {sorted(importing)}"
+
+
+def test_utils_init_points_to_the_same_map():
+    import utils
+
+    for module in readme_utils_map():
+        assert f"`{module}`" in utils.__doc__, f"utils/__init__.py does not mention {module}"

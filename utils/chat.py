@@ -28,7 +28,7 @@ import torch
 
 from .batching import IGNORE_INDEX
 from .evaluation import left_padded, require_pad_token
-from .profiles import ensure_pad_token
+from .profiles import ensure_pad_token, fit_embeddings
 
 ROLES = ("system", "user", "assistant", "tool")
 
@@ -266,10 +266,9 @@ def add_chat_tokens(tokenizer, model=None, chat_template: str = TRAINING_CHAT_TE
         changes.append("set the training chat template" + (" (replacing another one)" if tokenizer.chat_template else ""))
         tokenizer.chat_template = chat_template
     if model is not None:
-        rows = model.get_input_embeddings().weight.shape[0]
-        if len(tokenizer) > rows:
-            model.resize_token_embeddings(len(tokenizer), mean_resizing=True)
-            changes.append(f"resized the embeddings from {rows} to {len(tokenizer)} rows")
+        resized = fit_embeddings(model, tokenizer)
+        if resized:
+            changes.append(resized)
         eot_id = tokenizer.convert_tokens_to_ids(EOT)
         model.config.pad_token_id = tokenizer.pad_token_id
         generation = model.generation_config
@@ -394,6 +393,11 @@ class ChatBot:
     def send(self, text: str) -> str:
         """Add the user's message, generate the assistant's reply until <|eot_id|>, remember and return it."""
         self.history.append({"role": "user", "content": text})
+        return self.respond()
+
+    def respond(self) -> str:
+        """Generate the assistant's reply to the history as it stands (after a user message, or after a tool
+        message: `utils.tool_use.ToolChatBot`), remember and return it."""
         eot_id = ChatTokens.of(self.tokenizer).eot
         new, stopped = generate_until_eot(self.model, self.prompt_ids(), eot_id, self.max_new_tokens)
         reply = self.tokenizer.decode(new, skip_special_tokens=True).strip()

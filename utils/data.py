@@ -92,6 +92,12 @@ DATASETS: dict[str, DatasetSpec] = {
         "small Python functions with an assert expression that checks them (fill-in-the-middle)",
         ("train", "test"),
         {"name": Field(), "code": Field(), "test": Field()}),
+    "preferences": DatasetSpec(
+        "plans stated by a user: a caution preferred to compliance for risky plans, the helpful answer preferred to "
+        "a needless caution for benign ones; test uses phrasings absent from train, and the lecture's apple diet",
+        ("train", "test"),
+        {"prompt": Field(), "chosen": Field(), "rejected": Field(),
+         "kind": Field(choices=("risky_plan", "benign_plan")), "template": Field()}),
 }
 
 

@@ -173,6 +173,19 @@ def _from_pretrained(cls, name_or_path: str, **kwargs):
 PAD = "<|pad|>"
 
 
+def fit_embeddings(model, tokenizer) -> str | None:
+    """Give every token of `tokenizer` an embedding row (and output row), new rows near the mean of the old ones.
+
+    Only ever grows the matrix: some families ship more rows than tokens (Qwen2.5 pads to a multiple of 128), and
+    `resize_token_embeddings(len(tokenizer))` would then *cut* rows, possibly ones in use. Returns what changed.
+    """
+    rows = model.get_input_embeddings().weight.shape[0]
+    if len(tokenizer) <= rows:
+        return None
+    model.resize_token_embeddings(len(tokenizer), mean_resizing=True)
+    return f"embeddings resized {rows} -> {len(tokenizer)} rows"
+
+
 def ensure_pad_token(tokenizer, model=None) -> str | None:
     """Give a tokenizer without a pad token (SmolLM2, Llama 3) a distinct one, `<|pad|>`; resize `model` to match.
 
@@ -187,10 +200,9 @@ def ensure_pad_token(tokenizer, model=None) -> str | None:
     tokenizer.add_special_tokens({"pad_token": PAD})
     said = f"added pad token {PAD} (id {tokenizer.pad_token_id}; was {old!r})"
     if model is not None:
-        rows = model.get_input_embeddings().weight.shape[0]
-        if len(tokenizer) > rows:
-            model.resize_token_embeddings(len(tokenizer), mean_resizing=True)
-            said += f", embeddings resized {rows} -> {len(tokenizer)} rows"
+        resized = fit_embeddings(model, tokenizer)
+        if resized:
+            said += f", {resized}"
         model.config.pad_token_id = tokenizer.pad_token_id
         if model.generation_config is not None:
             model.generation_config.pad_token_id = tokenizer.pad_token_id
