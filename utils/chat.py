@@ -6,14 +6,15 @@ Rendered in the Llama-3 format that the course's decoder knows:
     <|begin_of_text|><|start_header_id|>user<|end_header_id|>\\n\\nHi there.<|eot_id|>
     <|start_header_id|>assistant<|end_header_id|>\\n\\nHello!<|eot_id|>
 
-Three things live here, because labs 04 to 07 all need them:
+What lab 04 builds in drafts, in its final version (labs 03, 11 and 12 use it too):
 - `render_conversation` turns messages into `(ids, mask)`: token ids plus, per token, whether it carries loss.
   It is built from explicit token spans with one tiny helper that appends tokens together with their mask value
   (as nanochat's renderer does); it never searches the token stream for a template string, which silently zeroes
   the loss when the string tokenises differently in context (trl issues #1820, #1920). Only the assistant's
   content and the assistant's `<|eot_id|>` are supervised: that last token is how the model learns to stop.
 - `add_chat_tokens` gives a tokenizer (and model) that lacks them the chat special tokens, a pad token distinct
-  from every end token, and the training template below; new tokens mean new embedding rows (resize).
+  from every end token, and the course's training template (`utils/chat_templates/course_llama3_training.jinja`,
+  beside the real families' templates); new tokens mean new embedding rows (`utils.profiles.fit_embeddings`).
 - `ChatBot`, the program around the model: keeps the history, writes the headers, generates until `<|eot_id|>`,
   and drops the oldest turns (saying so) when the context is full.
 """
