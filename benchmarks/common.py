@@ -21,6 +21,13 @@ REAL_SHAPES = {
 CPU_MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
 
 
+def throughput(counts: dict, seconds: float) -> dict:
+    """Tokens per second and padding waste from the real-token and position counts taken where the model runs
+    (pad positions / all positions, over the whole run, as the utils loop reports it)."""
+    return {"tokens_per_second": counts["real"] / seconds, "padding_waste": 1 - counts["real"] / counts["positions"],
+            "real_tokens": counts["real"], "seconds": seconds}
+
+
 def report(results: dict, json_path: str | None, show: bool = True) -> dict:
     """Print the results as JSON (unless `show` is False) and also write them to `json_path` when given."""
     if show:

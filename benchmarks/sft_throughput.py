@@ -28,7 +28,7 @@ from utils.batching import pad_batch
 from utils.device import describe_device, mixed_precision_for, pick_device
 from utils.training import TrainConfig, length_grouped_batches, train
 
-from common import REAL_SHAPES, report  # benchmarks/common.py
+from common import REAL_SHAPES, report, throughput  # benchmarks/common.py
 
 SHAPES = {
     **REAL_SHAPES,
@@ -88,9 +88,7 @@ def run_trainer(model, data, args, device) -> dict:
         start = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - start
-    # padding waste as the utils loop reports it: pad positions / all positions, over the whole run
-    return {"tokens_per_second": counts["real"] / seconds, "padding_waste": 1 - counts["real"] / counts["positions"],
-            "real_tokens": counts["real"], "seconds": seconds}
+    return throughput(counts, seconds)
 
 
 def main(argv=None) -> dict:

@@ -40,7 +40,7 @@ from utils.data import load_records  # noqa: E402
 from utils.device import describe_device, mixed_precision_for, pick_device  # noqa: E402
 from utils.training import TrainConfig, length_grouped_batches, train  # noqa: E402
 
-from common import REAL_SHAPES, report  # noqa: E402  (benchmarks/common.py)
+from common import REAL_SHAPES, report, throughput  # noqa: E402  (benchmarks/common.py)
 
 TINY_DECODER = json.loads((REPO / "models" / "tiny-decoder" / "config.json").read_text())
 SHAPES = {
@@ -102,8 +102,7 @@ def run(trainer: str, model, tokenizer, records, args, device) -> dict:
             start = time.perf_counter()
             sft.train()
             seconds = time.perf_counter() - start
-    return {"tokens_per_second": counts["real"] / seconds, "padding_waste": 1 - counts["real"] / counts["positions"],
-            "real_tokens": counts["real"], "seconds": seconds}
+    return throughput(counts, seconds)
 
 
 def main(argv=None) -> dict:
