@@ -1,10 +1,13 @@
-"""Every exercise check passes on the solution's code and fails on the lab's stub."""
+"""Every exercise check: passes on the solution's code and on its own reference, falls back to the reference on the
+lab's stub (so the lab runs on), raises in strict mode on a wrong answer, and keeps the random state."""
 import importlib
-from pathlib import Path
+import random
 
 import pytest
+import torch
 
 from notebook_cells import ROOT, define, exercises
+from utils.checks import ExerciseFailed, exercise, expect
 
 CASES = [
     pytest.param(nb.name, check, fn, sol, lab, id=f"{nb.stem}:{check}")
@@ -14,16 +17,61 @@ CASES = [
 
 
 def test_every_notebook_with_solutions_has_exercises():
-    assert CASES, "no exercise found in solutions/"
+    with_exercises = {case.values[0] for case in CASES}
+    assert with_exercises == {p.name for p in (ROOT / "solutions").glob("*.ipynb")}
 
 
 @pytest.mark.parametrize("notebook, check_name, function_name, solution_source, lab_source", CASES)
-def test_check_passes_on_solution_and_fails_on_stub(notebook, check_name, function_name, solution_source,
-                                                     lab_source, monkeypatch, capsys):
+def test_check_accepts_the_solution_and_the_reference_and_carries_on_from_the_stub(
+        notebook, check_name, function_name, solution_source, lab_source, monkeypatch, capsys):
     monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
-    module = importlib.import_module(f"utils.exercises.lab{notebook[:2]}")
-    check = getattr(module, check_name)
+    check = getattr(importlib.import_module(f"utils.exercises.lab{notebook.split('_')[0]}"), check_name)
     assert "NotImplementedError" in lab_source and "NotImplementedError" not in solution_source
-    assert check(define(solution_source, function_name)) is True, capsys.readouterr().out
-    assert check(define(lab_source, function_name)) is False
-    assert "not written yet" in capsys.readouterr().out
+    solution = define(solution_source, function_name)
+    assert check(solution) is solution, capsys.readouterr().out
+    assert check(check.reference) is check.reference, capsys.readouterr().out
+    stub = define(lab_source, function_name)
+    monkeypatch.setenv("ITL_STRICT_CHECKS", "1")  # CI runs the labs unsolved in strict mode: the stub still falls back
+    assert check(stub) is check.reference
+    out = capsys.readouterr().out
+    assert "not written yet" in out and "reference implementation" in out, out
+
+
+def _reference(x):
+    return x + 1
+
+
+@exercise(_reference)
+def check_plus_one(student):
+    expect(student(1) == 2, "Add one.")
+
+
+def test_strict_mode_raises_on_a_written_wrong_answer_and_a_crash(monkeypatch):
+    monkeypatch.setenv("ITL_STRICT_CHECKS", "1")
+    with pytest.raises(ExerciseFailed, match="Add one"):
+        check_plus_one(lambda x: x)
+    with pytest.raises(ExerciseFailed, match="ZeroDivisionError"):
+        check_plus_one(lambda x: x / 0)
+
+
+def test_student_mode_prints_the_verdict_and_returns_the_reference(monkeypatch, capsys):
+    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
+    assert check_plus_one(lambda x: x) is _reference
+    out = capsys.readouterr().out
+    assert "❌ plus_one: not yet. Add one." in out and "test_exercises._reference" in out
+
+
+def test_a_check_leaves_the_random_state_as_it_found_it():
+    @exercise(_reference)
+    def check_draws(student):
+        torch.manual_seed(123)  # checks build seeded tiny models: that must not reseed the lab
+        random.seed(5)
+        student(torch.rand(1).item())
+
+    torch.manual_seed(0)
+    random.seed(0)
+    expected = (torch.rand(1).item(), random.random())
+    torch.manual_seed(0)
+    random.seed(0)
+    check_draws(_reference)
+    assert (torch.rand(1).item(), random.random()) == expected
