@@ -23,10 +23,13 @@ def test_peft_memory_benchmark_measures_all_three_methods(options):
     assert results["gradient_checkpointing"] == ("--gradient-checkpointing" in options)
     assert results["dtype"] == ("torch.bfloat16" if "bf16" in options else "torch.float32")
     methods = results["methods"]
-    assert methods["full"]["peak_step_mib"] > 0 and "skipped" not in methods["lora"]
+    # bitsandbytes is a required dependency and QLoRA runs on the CPU: no method may be skipped here.
+    assert not [m for m in methods.values() if "skipped" in m], methods
+    assert all(methods[m]["peak_step_mib"] > 0 for m in ("full", "lora", "qlora"))
     assert methods["full"]["trainable_share"] == 1.0
-    assert methods["lora"]["trainable_share"] < 0.10
-    assert "peak_step_mib" in methods["qlora"] or "skipped" in methods["qlora"]
+    assert 0 < methods["lora"]["trainable_share"] < 0.10
+    # (QLoRA's share is over packed 4-bit storage, two weights per stored number, so it is not LoRA's share.)
+    assert methods["lora"]["trainable_share"] < methods["qlora"]["trainable_share"] < 1.0
 
 
 def test_trl_benchmark_runs_three_trainers_on_the_same_tokens():

@@ -8,13 +8,14 @@ tiny decoder's tokenizer against its own chat template, when models/ is there.
 import pytest
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
 from utils.batching import IGNORE_INDEX
 from utils.chat import (EOT, TRAINING_CHAT_TEMPLATE, ChatBot, ConversationError, add_chat_tokens,
                         check_conversation, conversation_to_example, generate_replies, generate_until_eot,
                         labels_from_mask, mask_to_html, render_conversation)
 from utils.paths import models_dir
+from utils.tiny_models import tiny_llama
 
 BOS, EOS, SH, EH, EOT_ID, PAD, UNK, NL = range(8)
 WORDS = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
@@ -41,12 +42,11 @@ def word_tokenizer(with_chat_tokens: bool = True) -> PreTrainedTokenizerFast:
     return tokenizer
 
 
-def tiny_model(vocab_size: int, seed: int = 0) -> LlamaForCausalLM:
-    torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256,
-                         bos_token_id=None, eos_token_id=None, pad_token_id=None)
-    return LlamaForCausalLM(config).eval()
+def tiny_model(vocab_size: int, seed: int = 8) -> LlamaForCausalLM:
+    """Seed 8: a random model whose greedy replies to the test prompts are varied (8 tokens, 5 to 8 distinct) and
+    contain <|eot_id|> after several tokens, so a generation loop that forgets to append its own tokens, or a
+    batch that drops the attention mask, gives a different answer (the tests assert those preconditions)."""
+    return tiny_llama(vocab_size, seed=seed)
 
 
 TWO_TURNS = [
@@ -170,37 +170,52 @@ def test_pad_equal_to_eos_is_replaced():
     assert tokenizer.pad_token == "<|pad|>" and any("was '<|end_of_text|>'" in c for c in changes)
 
 
+def _greedy(model, prompt, max_new_tokens):
+    return model.generate(torch.tensor([prompt]), max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=None,
+                          pad_token_id=PAD)[0, len(prompt):].tolist()
+
+
 def test_generate_until_eot_matches_greedy_generate_and_stops_at_eot():
     tokenizer = word_tokenizer()
     model = tiny_model(len(tokenizer))
     prompt, _ = render_conversation(TWO_TURNS[:2], tokenizer, add_generation_prompt=True)
-    reference = model.generate(torch.tensor([prompt]), max_new_tokens=8, do_sample=False, eos_token_id=None,
-                               pad_token_id=PAD)[0, len(prompt):].tolist()
+    reference = _greedy(model, prompt, 8)
+    # Preconditions: a loop that never appends its own tokens predicts the same next token at every step, so the
+    # reference must not be one repeated token; and the stop token must first appear after a few tokens.
+    assert len(set(reference)) >= 5, reference
     new, stopped = generate_until_eot(model, prompt, eot_id=len(WORDS) + 99, max_new_tokens=8)  # never emitted
     assert new == reference and not stopped
     stop = reference[3]
+    assert reference.index(stop) == 3
     new, stopped = generate_until_eot(model, prompt, eot_id=stop, max_new_tokens=8)
-    assert stopped and new == reference[: reference.index(stop)]
+    assert stopped and new == reference[:3]
 
 
 def test_generate_replies_in_padded_batches_equals_one_at_a_time():
     tokenizer = word_tokenizer()
-    model = tiny_model(len(tokenizer), seed=1)
+    model = tiny_model(len(tokenizer))
     long_prompt, _ = render_conversation(TWO_TURNS[:4], tokenizer, add_generation_prompt=True)
     short_prompt, _ = render_conversation(TWO_TURNS[:2], tokenizer, add_generation_prompt=True)
-    replies = generate_replies(model, tokenizer, [long_prompt, short_prompt], max_new_tokens=6)
+    replies = generate_replies(model, tokenizer, [long_prompt, short_prompt], max_new_tokens=8)
     for prompt, reply in zip([long_prompt, short_prompt], replies):
-        new, stopped = generate_until_eot(model, prompt, EOT_ID, max_new_tokens=6)
+        new, stopped = generate_until_eot(model, prompt, EOT_ID, max_new_tokens=8)
         assert (reply.ids, reply.stopped) == (new, stopped)
         assert reply.wrote_header == (SH in new)
-    free = generate_replies(model, tokenizer, [short_prompt], max_new_tokens=6, stop_at_eot=False)[0]
-    reference = model.generate(torch.tensor([short_prompt]), max_new_tokens=6, do_sample=False, eos_token_id=None,
-                               pad_token_id=PAD)[0, len(short_prompt):].tolist()
-    stopped_at = reference.index(EOT_ID) if EOT_ID in reference else len(reference)
-    assert free.ids == reference[:stopped_at] and free.after_eot == reference[stopped_at + 1:]
+    # Preconditions: both replies have several tokens and stop at <|eot_id|>, and the batch is sensitive to the
+    # mask: left-padding the short prompt and attending to the pads changes its greedy reply.
+    assert all(len(r.ids) >= 3 and r.stopped for r in replies), [(r.ids, r.stopped) for r in replies]
+    pad = len(long_prompt) - len(short_prompt)
+    unmasked = model.generate(torch.tensor([[PAD] * pad + short_prompt]), attention_mask=torch.ones(1, len(long_prompt),
+                              dtype=torch.long), max_new_tokens=8, do_sample=False, eos_token_id=None,
+                              pad_token_id=PAD)[0, len(long_prompt):].tolist()
+    assert unmasked != _greedy(model, short_prompt, 8)
+    free = generate_replies(model, tokenizer, [short_prompt], max_new_tokens=8, stop_at_eot=False)[0]
+    reference = _greedy(model, short_prompt, 8)
+    stopped_at = reference.index(EOT_ID)
+    assert free.ids == reference[:stopped_at] and free.after_eot == reference[stopped_at + 1:] and free.after_eot
     # The model's own generation config must not stop a free run either (generate() falls back to it).
     model.generation_config.eos_token_id = [reference[0]]
-    again = generate_replies(model, tokenizer, [short_prompt], max_new_tokens=6, stop_at_eot=False)[0]
+    again = generate_replies(model, tokenizer, [short_prompt], max_new_tokens=8, stop_at_eot=False)[0]
     assert (again.ids, again.after_eot) == (free.ids, free.after_eot)
     assert model.generation_config.eos_token_id == [reference[0]]  # restored afterwards
 

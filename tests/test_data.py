@@ -112,10 +112,33 @@ def test_held_out_prompts_do_not_repeat_train_prompts():
         assert repeats == 0, f"{split}: {repeats} prompts also in train"
 
 
+def _prompt_skeletons(records) -> dict[str, set[str]]:
+    """template name -> its prompts with every slot filler replaced by `_` (a word is part of the skeleton when
+    every prompt of that template has it), so two templates compare by their wording, not their names."""
+    import re
+    from collections import defaultdict
+
+    prompts = defaultdict(list)
+    for record in records:
+        prompts[record["template"]].append(re.findall(r"[a-z']+|[^a-z'\s]", record["prompt"].lower()))
+    skeletons = {}
+    for name, tokenised in prompts.items():
+        fixed = set.intersection(*(set(words) for words in tokenised))
+        skeletons[name] = {re.sub(r"_( _)+", "_", " ".join(w if w in fixed else "_" for w in words))
+                           for words in tokenised}
+    return skeletons
+
+
 def test_guardrail_test_templates_are_unseen_in_train():
-    train_templates = {r["template"] for r in load_records("guardrails", "train")}
-    test_templates = {r["template"] for r in load_records("guardrails", "test")}
-    assert not train_templates & test_templates
+    train = _prompt_skeletons(load_records("guardrails", "train"))
+    test = _prompt_skeletons(load_records("guardrails", "test"))
+    train_wordings = set().union(*train.values())
+    test_wordings = set().union(*test.values())
+    # Preconditions: the skeletons keep the wording (each template has at most two, and several per split), so an
+    # overlap would show; a test template renamed from a train template would share its skeleton.
+    assert len(train_wordings) >= 8 and len(test_wordings) >= 5
+    assert all(len(s) <= 2 and all("_" in w for w in s) for s in (*train.values(), *test.values()))
+    assert not train_wordings & test_wordings, train_wordings & test_wordings
     refusals = {r["response"] for r in load_records("guardrails", "train") if r["label"] == "forbidden"}
     assert len(refusals) == 1
 

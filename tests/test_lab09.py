@@ -8,10 +8,9 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from notebook_cells import assert_accepts, assert_rejects
 
 from utils import preference
-from utils.batching import IGNORE_INDEX
-from utils.checks import ExerciseFailed
 from utils.data import load_records
 from utils.exercises import lab09
 from utils.preference import (PreferenceError, dpo_loss, is_caution, is_refusal, pad_preference_batch,
@@ -19,13 +18,8 @@ from utils.preference import (PreferenceError, dpo_loss, is_caution, is_refusal,
 
 
 @pytest.fixture(autouse=True)
-def lenient_checks(monkeypatch):
+def student_mode(monkeypatch):
     monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
-
-
-def verdict(check, fn, capsys):
-    ok = check(fn)
-    return ok, capsys.readouterr().out
 
 
 # --- utils.preference ------------------------------------------------------------------------------------------
@@ -120,7 +114,19 @@ def test_trl_text_is_tokenised_by_the_tokenizer_as_tokenize_preference_pair_does
         ids["prompt_ids"] + ids["chosen_ids"]
 
 
-# --- exercise checks: each rejects plausible wrong answers and names the mistake --------------------------------
+# --- exercise checks: each accepts another correct answer and rejects plausible wrong ones, naming the mistake ----
+def breaks_rule_by_table(kind, reply):
+    rules = {"forbidden": lambda r: not is_refusal(r), "allowed": is_refusal, "risky_plan": lambda r: not is_caution(r),
+             "benign_plan": lambda r: is_refusal(r) or is_caution(r)}
+    if kind not in rules:
+        raise ValueError(kind)
+    return reply.strip() == "" or bool(rules[kind](reply))
+
+
+def test_check_breaks_rule_accepts_a_table_of_rules(capsys):
+    assert_accepts(lab09.check_breaks_rule, breaks_rule_by_table, capsys)
+
+
 def breaks_rule_ignores_empty(kind, reply):
     return {"forbidden": not is_refusal(reply), "allowed": is_refusal(reply), "risky_plan": not is_caution(reply),
             "benign_plan": is_refusal(reply) or is_caution(reply)}[kind]
@@ -147,22 +153,41 @@ def breaks_rule_unknown_kind_is_false(kind, reply):
     return breaks_rule_ignores_empty(kind, reply) or not reply.strip()
 
 
-@pytest.mark.parametrize("wrong,hint", [
+def breaks_rule_unknown_kind_raises_key_error(kind, reply):
+    return breaks_rule_ignores_empty(kind, reply) or not reply.strip()  # dict lookup: KeyError
+
+
+def follows_rule(kind, reply):  # the opposite question
+    return not breaks_rule_by_table(kind, reply)
+
+
+@pytest.mark.parametrize("wrong, hint", [
     (breaks_rule_ignores_empty, "empty reply breaks every rule"),
     (breaks_rule_benign_only_caution, "refusal of a benign plan"),
     (breaks_rule_risky_accepts_refusal, "dose refusal is not one"),
     (breaks_rule_unknown_kind_is_false, "should raise a ValueError"),
+    (breaks_rule_unknown_kind_raises_key_error, "not KeyError"),
+    (follows_rule, "*breaks* it"),
+    (lambda kind, reply: breaks_rule_by_table({"forbidden": "allowed", "allowed": "forbidden"}.get(kind, kind), reply),
+     "you swapped the two rules"),
+    (lambda kind, reply: int(breaks_rule_by_table(kind, reply)), "real bool"),
 ])
-def test_check_breaks_rule_names_the_mistake(wrong, hint, capsys):
-    ok, out = verdict(lab09.check_breaks_rule, wrong, capsys)
-    assert not ok and hint in out, out
+def test_check_breaks_rule_rejects(wrong, hint, capsys):
+    assert_rejects(lab09.check_breaks_rule, wrong, hint, capsys)
 
 
 def _margin(pc, pr, rc, rr, beta):
     return beta * ((pc - rc) - (pr - rr))
 
 
-@pytest.mark.parametrize("wrong,hint", [
+def test_check_dpo_loss_accepts_the_loss_written_with_rewards(capsys):
+    def with_rewards(pc, pr, rc, rr, beta):
+        chosen_reward, rejected_reward = beta * (pc - rc), beta * (pr - rr)
+        return torch.log1p(torch.exp(-(chosen_reward - rejected_reward))).mean()
+    assert_accepts(lab09.check_dpo_loss_mine, with_rewards, capsys)
+
+
+@pytest.mark.parametrize("wrong, hint", [
     (lambda pc, pr, rc, rr, beta: -F.logsigmoid(_margin(pc, pr, rc, rr, beta)), "one loss per pair"),
     (lambda pc, pr, rc, rr, beta: -F.logsigmoid(_margin(pc, pr, rc, rr, beta)).sum(), "sum over pairs"),
     (lambda pc, pr, rc, rr, beta: -F.logsigmoid(beta * (pc - pr)).mean(), "no reference"),
@@ -170,31 +195,51 @@ def _margin(pc, pr, rc, rr, beta):
     (lambda pc, pr, rc, rr, beta: F.logsigmoid(_margin(pc, pr, rc, rr, beta)).mean(), "no minus sign"),
     (lambda pc, pr, rc, rr, beta: -F.logsigmoid(_margin(pc, pr, rc, rr, 1.0)).mean(), "beta ignored"),
     (lambda pc, pr, rc, rr, beta: float(-F.logsigmoid(_margin(pc, pr, rc, rr, beta)).mean()), "torch tensor"),
+    (lambda pc, pr, rc, rr, beta: -F.logsigmoid(_margin(pc, pr, rc, rr, 0.1)).mean(), "the reference returns"),
 ])
-def test_check_dpo_loss_names_the_mistake(wrong, hint, capsys):
-    ok, out = verdict(lab09.check_dpo_loss_mine, wrong, capsys)
-    assert not ok and hint in out, out
+def test_check_dpo_loss_rejects(wrong, hint, capsys):
+    assert_rejects(lab09.check_dpo_loss_mine, wrong, hint, capsys)
 
 
-@pytest.mark.parametrize("wrong,hint", [
+def test_check_predict_beta_zero_accepts_log_two_computed(capsys):
+    assert_accepts(lab09.check_predict_beta_zero, lambda: {"loss": math.log(2), "policy_changes": False}, capsys)
+
+
+@pytest.mark.parametrize("wrong, hint", [
     (lambda: {"loss": 0.0, "policy_changes": False}, "not the loss"),
     (lambda: {"loss": 0.693, "policy_changes": True}, "gradient"),
     (lambda: {"loss": 1.0, "policy_changes": False}, "-log sigmoid(0)"),
     (lambda: {"loss": 0.693}, "exactly the keys"),
+    (lambda: {"loss": 0.693, "policy_changes": "no"}, "True or False"),
 ])
-def test_check_predict_beta_zero_names_the_mistake(wrong, hint, capsys):
-    ok, out = verdict(lab09.check_predict_beta_zero, wrong, capsys)
-    assert not ok and hint in out, out
+def test_check_predict_beta_zero_rejects(wrong, hint, capsys):
+    assert_rejects(lab09.check_predict_beta_zero, wrong, hint, capsys)
 
 
-@pytest.mark.parametrize("wrong,hint", [
+def test_check_predict_large_beta_accepts_computed_values(capsys):
+    assert_accepts(lab09.check_predict_large_beta,
+                   lambda: {"loss_at_start_beta_10": -F.logsigmoid(torch.tensor(0.0)).item(),
+                            "gradient_ratio": 10.0 / 0.1}, capsys)
+
+
+@pytest.mark.parametrize("wrong, hint", [
     (lambda: {"loss_at_start_beta_10": 0.693, "gradient_ratio": 1.0}, "its slope is not"),
     (lambda: {"loss_at_start_beta_10": 0.693, "gradient_ratio": 10.0}, "compare beta = 10 with beta = 0.1"),
     (lambda: {"loss_at_start_beta_10": 0.0, "gradient_ratio": 100.0}, "policy *is* the reference"),
+    (lambda: {"loss_at_start_beta_10": 0.693, "gradient_ratio": 1e4}, "proportional to beta"),
 ])
-def test_check_predict_large_beta_names_the_mistake(wrong, hint, capsys):
-    ok, out = verdict(lab09.check_predict_large_beta, wrong, capsys)
-    assert not ok and hint in out, out
+def test_check_predict_large_beta_rejects(wrong, hint, capsys):
+    assert_rejects(lab09.check_predict_large_beta, wrong, hint, capsys)
+
+
+def choose_by_sorting(rows, max_drop):
+    allowed = sorted((row for row in rows if row["refusal drop"] <= max_drop),
+                     key=lambda row: (row["false refusals"], -row["beta"]))
+    return allowed[0]["beta"] if allowed else None
+
+
+def test_check_choose_beta_accepts_sorting(capsys):
+    assert_accepts(lab09.check_choose_beta, choose_by_sorting, capsys)
 
 
 def choose_ignoring_the_bound(rows, max_drop):
@@ -216,18 +261,12 @@ def choose_smallest_drop(rows, max_drop):
     return min(allowed, key=lambda row: row["refusal drop"])["beta"] if allowed else None
 
 
-@pytest.mark.parametrize("wrong,hint", [
+@pytest.mark.parametrize("wrong, hint", [
     (choose_ignoring_the_bound, "within the bound"),
     (choose_with_strict_bound, "equal to the bound"),
     (choose_smaller_beta_on_tie, "larger beta"),
     (choose_smallest_drop, "not by the smallest refusal drop"),
+    (lambda rows, max_drop: choose_by_sorting(rows, max_drop) or 0.0, "returns None"),
 ])
-def test_check_choose_beta_names_the_mistake(wrong, hint, capsys):
-    ok, out = verdict(lab09.check_choose_beta, wrong, capsys)
-    assert not ok and hint in out, out
-
-
-def test_checks_raise_when_strict(monkeypatch):
-    monkeypatch.setenv("ITL_STRICT_CHECKS", "1")
-    with pytest.raises(ExerciseFailed):
-        lab09.check_choose_beta(choose_ignoring_the_bound)
+def test_check_choose_beta_rejects(wrong, hint, capsys):
+    assert_rejects(lab09.check_choose_beta, wrong, hint, capsys)

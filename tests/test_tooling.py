@@ -90,7 +90,8 @@ def readme_utils_map() -> dict[str, set[str]]:
     for line in table.splitlines()[2:]:
         cells = [c.strip() for c in line.strip("|").split("|")]
         labs = cells[-1]
-        chosen = notebooks if labs == "all" else notebooks - {"00"} if labs == "all but 00" else set(labs.split())
+        chosen = (notebooks if labs == "all" else notebooks - {"00"} if labs == "all but 00"
+                  else set() if labs == "none" else set(labs.split()))
         for module in re.findall(r"`(\w+)`", cells[0]):
             rows[module] = chosen
     return rows

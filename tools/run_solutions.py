@@ -1,6 +1,6 @@
 """Execute solution notebooks headless (offline profile) and summarise the figures they computed.
 
-Writes the executed copies to outputs/executed/ and a table of every notebook's recorded results
+Writes the executed copies to outputs/executed/ (and as HTML to outputs/html/) and a table of every notebook's recorded results
 (outputs/results/*.json, written by `utils.results.record_results`) to outputs/results.md.
 
 Usage: python tools/run_solutions.py [solutions/03_sft.ipynb ...]
@@ -32,7 +32,17 @@ def run(path: Path, out_dir: Path) -> tuple[bool, float]:
         print(f"  FAILED: {str(error).splitlines()[-1] if str(error) else error}")
     seconds = time.perf_counter() - start
     nbformat.write(nb, out_dir / path.name)
+    write_html(nb, out_dir.parent / "html" / f"{path.stem}.html")
     return ok, seconds
+
+
+def write_html(nb, target: Path) -> None:
+    """The executed notebook as a page a stuck student can read in a browser (outputs/html/)."""
+    from nbconvert import HTMLExporter
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    target.write_text(body)
 
 
 def main(argv: list[str]) -> int:

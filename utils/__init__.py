@@ -19,5 +19,6 @@ Map (the README's "The utils package" section also says which labs import each; 
 - `tool_use`: tool calls, a safe calculator, ToolChatBot (lab 12)
 - `stats`: Wilson intervals
 - `plotting`, `results`, `paths`: loss curves, recorded figures, where the files are
-- `checks` and `exercises/`: exercise checks
+- `checks` and `exercises/`: exercise checks, the reference each lab carries on with, the one strict switch
+- `tiny_models`: the one factory of tiny random models, for checks and tests
 """

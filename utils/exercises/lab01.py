@@ -1,7 +1,7 @@
 """Checks for labs/01_pretraining.ipynb.
 
-The checks build their own test inputs: a small randomly initialised Llama decoder (so they need no file from
-`models/`) and random token ids, and compare the student's answer with a reference computed here.
+The checks build their own test inputs: a small randomly initialised Llama decoder (`utils.tiny_models`, so they
+need no file from `models/`) and random token ids, and compare the student's answer with the reference's.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from ..checks import attempt, report
+from ..checks import check_cases, exercise, expect, fail
 
 IGNORE_INDEX = -100
 
@@ -17,188 +17,237 @@ IGNORE_INDEX = -100
 # ---------------------------------------------------------------------------------------------------------------
 # Exercise 1.1: inputs and next-token targets
 # ---------------------------------------------------------------------------------------------------------------
-def check_next_token_targets(next_token_targets) -> bool:
-    """`next_token_targets(ids) -> (inputs, targets)`: inputs = ids[:-1], targets = ids[1:]."""
-    name = "next_token_targets"
+def reference_next_token_targets(token_ids) -> tuple[list[int], list[int]]:
+    """(inputs, targets): every token but the last, and every token but the first (the one that follows)."""
+    token_ids = list(token_ids)
+    return token_ids[:-1], token_ids[1:]
+
+
+@exercise(reference_next_token_targets)
+def check_next_token_targets(student) -> str:
+    """next_token_targets(ids) -> (inputs, targets) of two lists."""
     ids = [1, 57, 902, 14, 14, 3, 2]  # a repeated token, so "shifted by one" is not guessable from values alone
-    ok, answer = attempt(name, next_token_targets, list(ids))
-    if not ok:
-        return False
-    if not (isinstance(answer, tuple) and len(answer) == 2):
-        return report(name, False, f"Return a tuple (inputs, targets) of two lists, got {type(answer).__name__}.")
-    try:
-        inputs, targets = (list(map(int, x)) for x in answer)
-    except (TypeError, ValueError):
-        return report(name, False, f"inputs and targets should be lists of token ids, got {answer!r}.")
-    expected_inputs, expected_targets = ids[:-1], ids[1:]
-    if inputs == ids and targets == ids:
-        return report(name, False, "You returned the sequence twice, unshifted: position i must be trained to "
-                                   "predict token i + 1, so targets start at the second token.")
-    if inputs == ids[1:] and targets == ids[:-1]:
-        return report(name, False, "The shift goes the wrong way: the inputs are the first n-1 tokens and each "
-                                   "target is the token that *follows* its input.")
-    if len(inputs) != len(targets):
-        return report(name, False, f"inputs and targets must have the same length (got {len(inputs)} and "
-                                   f"{len(targets)}): drop the last token from the inputs, the first from the targets.")
-    if targets == expected_targets and inputs != expected_inputs:
-        return report(name, False, "The targets are right; the inputs should be every token but the last (nothing "
-                                   "follows the last token, so it is never an input with a target).")
-    if inputs == expected_inputs and targets != expected_targets:
-        return report(name, False, "The inputs are right; the targets should be every token but the first.")
-    ok = inputs == expected_inputs and targets == expected_targets
-    # and a second case, to catch answers written for one length only
-    if ok:
-        _, other = attempt(name, next_token_targets, [5, 6])
-        try:
-            ok = other is not None and [list(map(int, x)) for x in other] == [[5], [6]]
-        except (TypeError, ValueError):
-            ok = False
-    return report(name, ok, f"For ids={ids} expected inputs={expected_inputs} and targets={expected_targets}; "
-                            f"got {answer!r}.")
+    check_cases(student, [((list(ids),),), (([5, 6],),), (([8, 4, 4, 9, 1],),)],
+                reference=reference_next_token_targets,
+                mistakes=[
+                    (lambda t: (list(t), list(t)),
+                     "You returned the sequence twice, unshifted: position i must be trained to predict token i + 1, "
+                     "so the targets start at the second token."),
+                    (lambda t: (list(t)[1:], list(t)[:-1]),
+                     "The shift goes the wrong way: the inputs are the first n-1 tokens and each target is the token "
+                     "that *follows* its input."),
+                    (lambda t: (list(t), list(t)[1:]),
+                     "inputs and targets must have the same length: nothing follows the last token, so drop it from "
+                     "the inputs."),
+                    (lambda t: (list(t)[:-1], list(t)),
+                     "inputs and targets must have the same length: the first token is given, never predicted, so "
+                     "drop it from the targets."),
+                    (lambda t: (list(t)[:-2], list(t)[2:]),
+                     "Off by one: each target is the *next* token (shift by one), not the one after it."),
+                ])
+    return f"The reference gives {reference_next_token_targets(ids)} for {ids}."
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Exercise 1.2: the log-probability of a sequence
 # ---------------------------------------------------------------------------------------------------------------
-def small_random_decoder(vocab_size: int = 96, seed: int = 0):
-    """A 2-layer Llama with random weights: enough to check arithmetic on log-probabilities."""
-    from transformers import LlamaConfig, LlamaForCausalLM
+def reference_sequence_log_prob(model, input_ids) -> float:
+    """sum over i >= 1 of log P(t_i | t_<i), as a Python float (the solution's code, so the lab's figures match)."""
+    with torch.no_grad():
+        logits = model(input_ids=input_ids[None]).logits[0]
+    log_probs = torch.log_softmax(logits.float(), dim=-1)
+    next_tokens = input_ids[1:]
+    return log_probs[:-1].gather(-1, next_tokens[:, None]).sum().item()
 
-    config = LlamaConfig(vocab_size=vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=64,
-                         bos_token_id=1, eos_token_id=2, pad_token_id=0)
-    torch.manual_seed(seed)
-    model = LlamaForCausalLM(config).eval()
-    with torch.no_grad():  # larger logits than the default init, so mistakes change the answer visibly
+
+def _decoder_and_ids():
+    """A 2-layer random Llama with sharpened logits (so every mistake changes the answer visibly), and 12 ids."""
+    from ..tiny_models import tiny_llama
+
+    model = tiny_llama(vocab_size=96, hidden_size=32, layers=2)
+    with torch.no_grad():
         model.lm_head.weight.mul_(30.0)
-    return model
+    generator = torch.Generator().manual_seed(1)
+    ids = torch.cat([torch.tensor([1]), torch.randint(3, 96, (11,), generator=generator)])
+    return model, ids
 
 
 @torch.no_grad()
-def _reference_log_prob(model, ids: torch.Tensor) -> tuple[float, dict[str, float]]:
-    logits = model(input_ids=ids[None]).logits[0].double()
-    log_probs = torch.log_softmax(logits, dim=-1)
-    right = log_probs[:-1].gather(-1, ids[1:, None]).sum().item()
-    n = len(ids) - 1
-    mistakes = {
-        "mean": right / n,
-        "unshifted": log_probs.gather(-1, ids[:, None]).sum().item(),
-        "logits": logits[:-1].gather(-1, ids[1:, None]).sum().item(),
-        "probs": log_probs[:-1].exp().gather(-1, ids[1:, None]).sum().item(),
-        "product": math.exp(right),
-    }
-    return right, mistakes
+def _log_probs(model, ids):
+    return torch.log_softmax(model(input_ids=ids[None]).logits[0].double(), dim=-1)
 
 
-def check_sequence_log_prob(sequence_log_prob) -> bool:
-    """`sequence_log_prob(model, input_ids) -> float`: sum over i >= 1 of log P(t_i | t_<i)."""
-    name = "sequence_log_prob"
-    model = small_random_decoder()
-    generator = torch.Generator().manual_seed(1)
-    ids = torch.cat([torch.tensor([1]), torch.randint(3, 96, (11,), generator=generator)])
-    expected, mistakes = _reference_log_prob(model, ids)
-    ok, answer = attempt(name, sequence_log_prob, model, ids.clone())
-    if not ok:
-        return False
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return report(name, False, f"Return one number (a Python float), got {type(answer).__name__}.")
+@exercise(reference_sequence_log_prob)
+def check_sequence_log_prob(student) -> str:
+    """sequence_log_prob(model, input_ids) -> float: the sum of log P(t_i | t_<i) over i >= 1."""
+    model, ids = _decoder_and_ids()
 
-    def close(x: float) -> bool:
-        return math.isclose(value, x, rel_tol=1e-4, abs_tol=1e-4)
+    def answer(model, input_ids):  # a tensor or a numpy number is fine: compare its value
+        value = student(model, input_ids.clone())
+        try:
+            return float(value)
+        except (TypeError, ValueError, RuntimeError):
+            fail(f"Return one number (a Python float: the sum over the sequence), not {type(value).__name__} "
+                 f"{str(value)[:60]}. The reference returns {reference_sequence_log_prob(model, input_ids):.4f} on "
+                 f"these {len(input_ids)} ids.")
 
-    if close(expected):
-        _, again = attempt(name, sequence_log_prob, model, ids[:4].clone())  # a second length
-        expected_short, _ = _reference_log_prob(model, ids[:4])
-        return report(name, again is not None and math.isclose(float(again), expected_short, rel_tol=1e-4,
-                                                                abs_tol=1e-4),
-                      "Right for one sequence but not for a shorter one: do not hard-code lengths.")
-    hints = {
-        "mean": "You averaged the log-probabilities (that is minus the loss): the sequence log-probability is "
-                "their *sum*.",
-        "unshifted": "The logits at position i predict token i + 1: pair logits[:-1] with input_ids[1:].",
-        "logits": "You summed raw logits: turn them into log-probabilities first (torch.log_softmax over the "
-                  "vocabulary).",
-        "probs": "You summed probabilities: add *log*-probabilities (probabilities multiply, their logs add).",
-        "product": "You returned the probability itself; return its logarithm (the sum of log-probabilities).",
-    }
-    for mistake, wrong in mistakes.items():
-        if close(wrong):
-            return report(name, False, hints[mistake])
-    if close(-expected):
-        return report(name, False, "Wrong sign: log-probabilities are <= 0, so their sum is negative "
-                                   "(the loss is its negative).")
-    return report(name, False, f"Expected {expected:.4f} for the test sequence, got {value:.4f}. The first token "
-                               "is given (not predicted): sum log P(t_i | t_<i) for i = 1 .. n-1.")
+    def picked(m, i):  # log P of each actual next token
+        return _log_probs(m, i)[:-1].gather(-1, i[1:, None])
+
+    check_cases(answer, [((model, ids),), ((model, ids[:4]),)], reference=reference_sequence_log_prob, rel_tol=1e-4,
+                show=lambda args: f"a random 2-layer decoder and {len(args[1])} token ids",
+                mistakes=[
+                    (lambda m, i: picked(m, i).mean().item(),
+                     "You averaged the log-probabilities (that is minus the loss): the sequence log-probability is "
+                     "their *sum*."),
+                    (lambda m, i: _log_probs(m, i).gather(-1, i[:, None]).sum().item(),
+                     "The logits at position i predict token i + 1: pair logits[:-1] with input_ids[1:]."),
+                    (lambda m, i: m(input_ids=i[None]).logits[0, :-1].double().gather(-1, i[1:, None]).sum().item(),
+                     "You summed raw logits: turn them into log-probabilities first (a log-softmax over the "
+                     "vocabulary)."),
+                    (lambda m, i: picked(m, i).exp().sum().item(),
+                     "You summed probabilities: add *log*-probabilities (probabilities multiply, their logs add)."),
+                    (lambda m, i: math.exp(picked(m, i).sum().item()),
+                     "You returned the probability itself; return its logarithm (the sum of log-probabilities)."),
+                    (lambda m, i: -picked(m, i).sum().item(),
+                     "Wrong sign: log-probabilities are <= 0, so their sum is negative (the loss is its negative)."),
+                    (lambda m, i: picked(m, i)[1:].sum().item(),
+                     "You left out the first prediction, log P(t_1 | t_0): sum over every token after the first."),
+                ])
+    return f"The reference gives {reference_sequence_log_prob(model, ids):.4f} on the test sequence of {len(ids)} ids."
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Exercise 1.3: BERT's 80/10/10 masking
+# Exercise 1.3: BERT's 80/10/10 masking (a diagnosis: the exercise text shows a version with four bugs)
 # ---------------------------------------------------------------------------------------------------------------
-def check_mask_for_mlm(mask_for_mlm) -> bool:
-    """`mask_for_mlm(input_ids, special_tokens_mask, mask_token_id, vocab_size) -> (inputs, labels)`.
+def reference_mask_for_mlm(input_ids, special_tokens_mask, mask_token_id, vocab_size, mlm_probability=0.15):
+    """(masked_input_ids, labels): each ordinary token chosen with probability mlm_probability (label = its id,
+    -100 elsewhere); of the chosen, 80 % -> [MASK], 10 % -> a random id, 10 % unchanged. One draw per position
+    decides which (the solution's code, so the lab's figures match)."""
+    labels = input_ids.clone()
+    chosen = (torch.rand(input_ids.shape) < mlm_probability) & ~special_tokens_mask.bool()
+    labels[~chosen] = IGNORE_INDEX
+    masked = input_ids.clone()
+    roll = torch.rand(input_ids.shape)
+    masked[chosen & (roll < 0.8)] = mask_token_id
+    to_random = chosen & (roll >= 0.8) & (roll < 0.9)
+    masked[to_random] = torch.randint(vocab_size, input_ids.shape)[to_random]
+    return masked, labels
 
-    Randomness is part of the recipe, so the check is statistical: on many tokens, about 15 % of the ordinary
-    tokens must be chosen; of those, about 80 % become [MASK], 10 % a random token, 10 % stay as they were.
-    """
-    name = "mask_for_mlm"
-    vocab_size, mask_id = 500, 4
+
+VOCAB, MASK_ID = 500, 4
+
+
+def _mlm_batch():
+    """400 rows of 100 ids: [CLS] ... [SEP], padding at the end of 50 rows; special = True at all of those."""
     generator = torch.Generator().manual_seed(0)
-    ids = torch.randint(5, vocab_size, (400, 100), generator=generator)
+    ids = torch.randint(5, VOCAB, (400, 100), generator=generator)
     special = torch.zeros_like(ids, dtype=torch.bool)
-    ids[:, 0], ids[:, -1] = 2, 3  # [CLS] ... [SEP]
+    ids[:, 0], ids[:, -1] = 2, 3
     special[:, 0] = special[:, -1] = True
-    ids[:50, 80:] = 0  # padding at the end of some rows: special too
+    ids[:50, 80:] = 0
     special[:50, 80:] = True
+    return ids, special
+
+
+def _shares(original, special, inputs, labels) -> dict[str, float]:
+    chosen = labels != IGNORE_INDEX
+    n = max(1, int(chosen.sum()))
+    to_mask = (inputs == MASK_ID) & chosen
+    kept = (inputs == original) & chosen
+    return {"chosen": chosen.sum().item() / (~special).sum().item(), "mask": to_mask.sum().item() / n,
+            "random": (chosen & ~to_mask & ~kept).sum().item() / n, "kept": kept.sum().item() / n}
+
+
+def _check_masking(student, probability: float) -> None:
+    ids, special = _mlm_batch()
     original = ids.clone()
     torch.manual_seed(1234)
-    ok, answer = attempt(name, mask_for_mlm, ids, special.clone(), mask_id, vocab_size)
-    if not ok:
-        return False
-    if not (isinstance(answer, tuple) and len(answer) == 2 and all(isinstance(t, torch.Tensor) for t in answer)):
-        return report(name, False, "Return a tuple (masked_input_ids, labels) of two tensors.")
+    reference = _shares(original, special, *reference_mask_for_mlm(ids.clone(), special, MASK_ID, VOCAB, probability))
+    target = (f"(With mlm_probability={probability} on the test batch the reference chooses "
+              f"{reference['chosen']:.1%} of the ordinary tokens and turns {reference['mask']:.0%} / "
+              f"{reference['random']:.0%} / {reference['kept']:.0%} of them into [MASK] / a random id / themselves.)")
+    torch.manual_seed(1234)
+    answer = student(ids, special.clone(), MASK_ID, VOCAB, probability)
+    expect(isinstance(answer, tuple) and len(answer) == 2 and all(isinstance(t, torch.Tensor) for t in answer),
+           f"Return a tuple (masked_input_ids, labels) of two tensors. {target}")
     inputs, labels = answer
-    if not torch.equal(ids, original):
-        return report(name, False, "Your function changed the input_ids passed in: work on a copy "
-                                   "(input_ids.clone()) so the caller's tensor stays intact.")
-    if inputs.shape != ids.shape or labels.shape != ids.shape:
-        return report(name, False, f"Both tensors must have the input's shape {tuple(ids.shape)}; got "
-                                   f"{tuple(inputs.shape)} and {tuple(labels.shape)}.")
+    expect(torch.equal(ids, original), "Your function changed the input_ids passed in (`labels = input_ids` is the "
+                                       "same tensor, not a copy): work on clones, so the caller's tensor stays "
+                                       f"intact. {target}")
+    expect(inputs.shape == ids.shape and labels.shape == ids.shape,
+           f"Both tensors must have the input's shape {tuple(ids.shape)}; got {tuple(inputs.shape)} and "
+           f"{tuple(labels.shape)}. {target}")
     chosen = labels != IGNORE_INDEX
-    ordinary = ~special
-    if chosen.all():
-        return report(name, False, "Every position has a label: positions that were not chosen must get -100 "
-                                   "so the loss ignores them.")
-    if (chosen & special).any():
-        return report(name, False, "Special tokens (here [CLS], [SEP] and padding) were chosen: never mask them.")
+    expect(not chosen.all(), "Every position has a label: positions that were not chosen must get -100 so the loss "
+                             f"ignores them. {target}")
+    expect(not (chosen & special).any(), "Special tokens (here [CLS], [SEP] and padding) were chosen: never mask "
+                                         f"them (use special_tokens_mask). {target}")
     if not torch.equal(labels[chosen], original[chosen]):
         if torch.equal(labels[chosen], inputs[chosen]):
-            return report(name, False, "The labels are the *masked* tokens; they must be the original ids "
-                                       "(what the model has to recover).")
-        return report(name, False, "At chosen positions the label must be the original token id.")
-    if not torch.equal(inputs[~chosen], original[~chosen]):
-        return report(name, False, "Positions that were not chosen must keep their original token.")
-    share = chosen.sum().item() / ordinary.sum().item()
-    if not 0.13 <= share <= 0.17:
-        return report(name, False, f"{share:.1%} of the ordinary tokens were chosen; choose each with "
-                                   "probability 0.15.")
-    n = chosen.sum().item()
-    to_mask = (inputs == mask_id) & chosen
-    kept = (inputs == original) & chosen
-    to_random = chosen & ~to_mask & ~kept
-    shares = [to_mask.sum().item() / n, to_random.sum().item() / n, kept.sum().item() / n]
-    if shares[0] > 0.97:
-        return report(name, False, "Every chosen token became [MASK]. BERT masks only 80 % of them; 10 % get a "
-                                   "random token and 10 % stay unchanged (so the model cannot rely on seeing "
-                                   "[MASK] and must keep a good representation of every token).")
-    if not (0.76 <= shares[0] <= 0.84 and 0.075 <= shares[1] <= 0.125 and 0.075 <= shares[2] <= 0.125):
-        return report(name, False, f"Of the chosen tokens {shares[0]:.0%} became [MASK], {shares[1]:.0%} a random "
-                                   f"token and {shares[2]:.0%} stayed; expected about 80 / 10 / 10. (Draw one "
-                                   "number per chosen token: < 0.8 -> [MASK], 0.8-0.9 -> random, else keep.)")
-    if inputs[to_random].min() < 0 or inputs[to_random].max() >= vocab_size:
-        return report(name, False, f"Random replacements must be token ids in [0, vocab_size={vocab_size}).")
-    if len(torch.unique(inputs[to_random])) < 50:
-        return report(name, False, "The 'random' replacements hardly vary: draw each one independently "
-                                   "(torch.randint(vocab_size, ...)).")
-    return report(name, True)
+            fail(f"The labels are the *masked* tokens; they must be the original ids (what the model has to "
+                 f"recover). {target}")
+        fail(f"At chosen positions the label must be the original token id. {target}")
+    expect(torch.equal(inputs[~chosen], original[~chosen]),
+           f"Positions that were not chosen must keep their original token. {target}")
+    shares = _shares(original, special, inputs, labels)
+    if abs(shares["chosen"] - probability) > 0.02:  # ~ 38,000 ordinary tokens: the sampling error is < 0.003
+        if abs(shares["chosen"] - 0.15) <= 0.02:
+            fail(f"You chose {shares['chosen']:.1%} of the ordinary tokens with mlm_probability={probability}: use "
+                 f"the mlm_probability argument, not a fixed 0.15. {target}")
+        fail(f"{shares['chosen']:.1%} of the ordinary tokens were chosen; choose each with probability "
+             f"mlm_probability={probability}. {target}")
+    expect(shares["mask"] <= 0.97, "Every chosen token became [MASK]. BERT masks only 80 % of them; 10 % get a "
+                                   "random token and 10 % stay unchanged (so the model cannot rely on seeing [MASK] "
+                                   f"and must keep a good representation of every token). {target}")
+    if not (0.76 <= shares["mask"] <= 0.84 and 0.075 <= shares["random"] <= 0.125
+            and 0.075 <= shares["kept"] <= 0.125):
+        hint = (f"Of the chosen tokens {shares['mask']:.0%} became [MASK], {shares['random']:.0%} a random token and "
+                f"{shares['kept']:.0%} stayed; expected about 80 / 10 / 10.")
+        if 0.69 <= shares["mask"] <= 0.75 and shares["kept"] >= 0.15:
+            hint += (" Two independent draws (one for [MASK], one for random) overlap: draw *one* number per chosen "
+                     "token and split its range 0.8 / 0.1 / 0.1.")
+        fail(f"{hint} {target}")
+    replaced = inputs[chosen & (inputs != MASK_ID) & (inputs != original)]
+    expect(replaced.min() >= 0 and replaced.max() < VOCAB,
+           f"Random replacements must be token ids in [0, vocab_size={VOCAB}). {target}")
+    expect(len(torch.unique(replaced)) >= 50, "The 'random' replacements hardly vary: draw each one independently "
+                                              f"from [0, vocab_size). {target}")
+
+
+@exercise(reference_mask_for_mlm)
+def check_mask_for_mlm(student) -> str:
+    """mask_for_mlm(input_ids, special_tokens_mask, mask_token_id, vocab_size, mlm_probability) -> (inputs, labels).
+
+    Randomness is part of the recipe, so the check is statistical, on 38,000 ordinary tokens, with two masking
+    probabilities (so a function that ignores the argument fails)."""
+    for probability in (0.15, 0.4):
+        _check_masking(student, probability)
+    return "The reference chooses about 15 % (or 40 %) of the ordinary tokens and splits them 80 / 10 / 10."
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exercise 1.4 (prediction): the loss of a model that has read nothing
+# ---------------------------------------------------------------------------------------------------------------
+def reference_predict_initial_loss(vocab_size: int) -> float:
+    """The cross-entropy (nats per token) of a uniform guess over the vocabulary: -log(1 / |V|) = log |V|."""
+    return math.log(vocab_size)
+
+
+@exercise(reference_predict_initial_loss)
+def check_predict_initial_loss(student) -> str:
+    """predict_initial_loss(vocab_size) -> float, in nats per token (PyTorch's cross-entropy uses the natural log)."""
+    check_cases(student, [((100,),), ((50_000,),), ((2,),)], reference=reference_predict_initial_loss,
+                rel_tol=1e-3,
+                mistakes=[
+                    (lambda v: 1 / v, "1/|V| is the probability a uniform guess gives each token; the loss is minus "
+                                      "its logarithm."),
+                    (lambda v: math.log2(v), "That is the loss in bits: PyTorch's cross-entropy uses the natural "
+                                             "logarithm (nats)."),
+                    (lambda v: math.log10(v), "Use the natural logarithm (PyTorch's cross-entropy is in nats), not "
+                                              "log10."),
+                    (lambda v: -math.log(v), "Wrong sign: a loss is minus a log-probability, so it is positive."),
+                    (lambda v: float(v), "The loss is not the vocabulary size: it is minus the log of the "
+                                         "probability a uniform guess gives the right token."),
+                ])
+    return "The reference predicts log(100) = 4.605 nats for a 100-token vocabulary."

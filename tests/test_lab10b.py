@@ -1,8 +1,16 @@
-"""Lab 10: n-gram decontamination, the PII scrubber, and the lab's exercise checks against plausible mistakes."""
+"""Lab 10b: n-gram decontamination, the PII scrubber, Wilson intervals, and the lab's exercise checks against
+plausible mistakes."""
 import pytest
+from notebook_cells import assert_accepts, assert_rejects
 
 from utils.decontamination import deduplicate, flag_contaminated, ngram_index, ngrams, normalise_words, overlap
+from utils.exercises.lab10b import check_choose_ngram_size, check_trusted_verdict
 from utils.pii import find_pii, scrub
+
+
+@pytest.fixture(autouse=True)
+def student_mode(monkeypatch):
+    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
 
 
 # ---- utils.decontamination ---------------------------------------------------------------------------------------
@@ -119,44 +127,20 @@ def test_wilson_interval_matches_the_textbook_values():
         wilson_interval(11, 10)
 
 
-# ---- exercise checks: each rejects plausible wrong answers, and its hint names the mistake ------------------------
+# ---- exercise checks: each accepts another correct answer and rejects plausible wrong ones, naming the mistake ---
 
-from utils.exercises.lab10 import check_choose_ngram_size, check_filter_verdict, check_trusted_verdict  # noqa: E402
-
-
-@pytest.fixture
-def lenient(monkeypatch):
-    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
-
-
-def _verdict(record, task, reference, *, case_insensitive=False, severity_needs_reference=False,
-             no_strip=False, any_case_label=False):
-    SEVERITY = ("mild", "moderate", "severe")
-    if task is None:
-        return "unknown task"
-    if task == "classify_severity" and not severity_needs_reference:
-        if not record["input"].strip():
-            return "malformed input"
-        label = record["output"].strip()
-        return "kept" if (label.lower() if any_case_label else label) in SEVERITY else "label outside the set"
-    if reference is None:
-        return "malformed input"
-    output = record["output"] if no_strip else record["output"].strip()
-    same = output.lower() == reference.lower() if case_insensitive else output == reference
-    return "kept" if same else "wrong answer"
+def trusted_by_votes(p_ab, p_ba, min_confidence):
+    a_votes = [p_ab > 0.5, 1 - p_ba > 0.5]
+    confidence_a = (p_ab + 1 - p_ba) / 2
+    if all(a_votes) and confidence_a >= min_confidence:
+        return "A"
+    if not any(a_votes) and 1 - confidence_a >= min_confidence:
+        return "B"
+    return None
 
 
-@pytest.mark.parametrize("mistake, hint", [
-    ({"case_insensitive": True}, "case-sensitively"),
-    ({"severity_needs_reference": True}, "label set"),
-    ({"no_strip": True}, "Strip"),
-    ({"any_case_label": True}, "exactly one of SEVERITY"),
-])
-def test_filter_verdict_check_names_the_mistake(lenient, capsys, mistake, hint):
-    assert check_filter_verdict(lambda r, t, ref: _verdict(r, t, ref)) is True
-    capsys.readouterr()
-    assert check_filter_verdict(lambda r, t, ref: _verdict(r, t, ref, **mistake)) is False
-    assert hint in capsys.readouterr().out
+def test_trusted_verdict_check_accepts_votes_written_for_a(capsys):
+    assert_accepts(check_trusted_verdict, trusted_by_votes, capsys)
 
 
 def _trusted(p_ab, p_ba, min_confidence, *, swapped=False, max_not_mean=False, strict=False, no_consistency=False):
@@ -174,17 +158,26 @@ def _trusted(p_ab, p_ba, min_confidence, *, swapped=False, max_not_mean=False, s
     return None
 
 
-@pytest.mark.parametrize("mistake, hint", [
-    ({"swapped": True}, "Both orders pick A"),
-    ({"max_not_mean": True}, "mean"),
-    ({"strict": True}, "equality"),
-    ({"no_consistency": True}, "flips with the order"),
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda a, b, c: _trusted(a, b, c, swapped=True), "its probability for A there is 1 - p_ba"),
+    (lambda a, b, c: _trusted(a, b, c, max_not_mean=True), "*mean*"),
+    (lambda a, b, c: _trusted(a, b, c, strict=True), "includes equality"),
+    (lambda a, b, c: _trusted(a, b, c, no_consistency=True), "flips with the order"),
+    (lambda a, b, c: "A" if a > 0.5 else "B", "the reference returns None"),  # one order only, no confidence bar
+    (lambda a, b, c: 0 if trusted_by_votes(a, b, c) == "A" else trusted_by_votes(a, b, c), "the reference returns 'A'"),
 ])
-def test_trusted_verdict_check_names_the_mistake(lenient, capsys, mistake, hint):
-    assert check_trusted_verdict(_trusted) is True
-    capsys.readouterr()
-    assert check_trusted_verdict(lambda a, b, c: _trusted(a, b, c, **mistake)) is False
-    assert hint in capsys.readouterr().out
+def test_trusted_verdict_check_rejects(wrong, hint, capsys):
+    assert_rejects(check_trusted_verdict, wrong, hint, capsys)
+
+
+def choose_by_sorting(table, bound):
+    allowed = sorted((n for n, row in table.items() if row["clean flagged"] <= bound),
+                     key=lambda n: (-table[n]["leaks caught"], n))
+    return allowed[0] if allowed else None
+
+
+def test_choose_ngram_size_check_accepts_sorting(capsys):
+    assert_accepts(check_choose_ngram_size, choose_by_sorting, capsys)
 
 
 def _choose(table, bound, *, ignore_bound=False, larger_on_tie=False, strict=False, share=False, first_key=False):
@@ -205,8 +198,9 @@ def _choose(table, bound, *, ignore_bound=False, larger_on_tie=False, strict=Fal
     ({"share": True}, "an int"),
     ({"first_key": True}, "order of the table"),
 ])
-def test_choose_ngram_size_check_names_the_mistake(lenient, capsys, mistake, hint):
-    assert check_choose_ngram_size(_choose) is True
-    capsys.readouterr()
-    assert check_choose_ngram_size(lambda t, b: _choose(t, b, **mistake)) is False
-    assert hint in capsys.readouterr().out
+def test_choose_ngram_size_check_rejects(mistake, hint, capsys):
+    assert_rejects(check_choose_ngram_size, lambda t, b: _choose(t, b, **mistake), hint, capsys)
+
+
+def test_choose_ngram_size_check_rejects_the_examples_answer_hard_coded(capsys):
+    assert_rejects(check_choose_ngram_size, lambda t, b: 4, "the reference returns 8", capsys)

@@ -1,0 +1,154 @@
+"""Lab 05 (in-context learning versus fine-tuning): the notebook keeps the lab's shape, and every exercise check
+accepts another correct implementation and rejects plausible wrong ones with the hint that names the mistake."""
+import math
+
+import nbformat
+import pytest
+import torch
+
+from notebook_cells import ROOT, assert_accepts, assert_rejects
+from utils.exercises.lab05 import (check_break_even_queries, check_build_k_shot_prompt, check_score_label_words,
+                                   check_table_row)
+
+NOTEBOOK = "05_icl_vs_finetuning.ipynb"
+
+
+@pytest.fixture(autouse=True)
+def student_mode(monkeypatch):
+    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
+
+
+def test_notebook_has_the_lab_shape():
+    nb = nbformat.read(ROOT / "solutions" / NOTEBOOK, as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown"
+    for word in ("**Objectives.**", "**Prerequisites.**", "**Time:**", "colab-badge"):
+        assert word in first.source, f"first cell lacks {word}"
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert code_cells[0].source == (ROOT / "tools" / "setup_cell.py").read_text().rstrip("\n")
+    assert code_cells[1].source.startswith('PROFILE = os.environ.get("ITL_PROFILE", "offline")')
+    assert "## Check your understanding" in nb.cells[-2].source
+    assert "<details><summary>Answers (open after you have written yours)</summary>" in nb.cells[-2].source
+    assert code_cells[-1].source.lstrip().startswith("seconds = time.perf_counter() - notebook_start")
+    assert f'record_results(\n    "{NOTEBOOK[:-6]}"' in code_cells[-1].source
+    assert not any(c.outputs for c in code_cells), "solutions are committed without outputs"
+
+
+# --- 5.1 build_k_shot_prompt (diagnosis of the colleague's version) --------------------------------------------
+
+def _builder(pick=lambda demos, k: demos[:k], separator="\n\n", between=" ", tail=""):
+    def build_k_shot_prompt(demonstrations, query_text, k, template="Note: {text}\nSeverity:"):
+        prompt = ""
+        for text, label in pick(demonstrations, k):
+            prompt += template.format(text=text) + between + label + separator
+        return prompt + template.format(text=query_text) + tail
+    return build_k_shot_prompt
+
+
+def test_build_k_shot_prompt_accepts_a_loop_that_appends_blocks(capsys):
+    assert_accepts(check_build_k_shot_prompt, _builder(), capsys)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (_builder(pick=lambda demos, k: demos[-k:]), "with k = 0 it takes all of them"),
+    (_builder(tail=" "), "Nothing may follow the query's colon"),
+    (_builder(between=""), "Put a space between the colon and each demonstration's label"),
+    (_builder(separator="\n"), "blank line"),
+    (_builder(pick=lambda demos, k: demos[: k + 1]), "One demonstration too many"),
+    (_builder(pick=lambda demos, k: demos[-k:], separator="\n", between="", tail=" "), "the colleague's version"),
+    (lambda demos, query, k, template: _builder()(demos, query, k), "Use the `template` argument"),
+])
+def test_build_k_shot_prompt_rejects(wrong, hint, capsys):
+    assert_rejects(check_build_k_shot_prompt, wrong, hint, capsys)
+
+
+# --- 5.2 score_label_words ----------------------------------------------------------------------------------------
+
+def _scorer(position=-1, token=0, strip=False, probabilities=False, start_token=True):
+    def score_label_words(model, tokenizer, prompt, label_words):
+        ids = tokenizer.encode(prompt, add_special_tokens=start_token)
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([ids])).logits[0]
+        row = logits[position].softmax(-1) if probabilities else logits[position]
+        return torch.stack([row[tokenizer.encode(w.strip() if strip else w, add_special_tokens=False)[token]]
+                            for w in label_words])
+    return score_label_words
+
+
+def test_score_label_words_accepts_a_list_of_floats_read_off_the_full_logits(capsys):
+    def as_list(model, tokenizer, prompt, label_words):
+        return [float(v) for v in _scorer()(model, tokenizer, prompt, label_words)]
+    assert_accepts(check_score_label_words, as_list, capsys)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (_scorer(position=0), "LAST position"),
+    (_scorer(probabilities=True), "not probabilities"),
+    (_scorer(token=-1), "FIRST token"),
+    (_scorer(strip=True), "leading space"),
+    (_scorer(start_token=False), "start token"),
+])
+def test_score_label_words_rejects(wrong, hint, capsys):
+    assert_rejects(check_score_label_words, wrong, hint, capsys)
+
+
+# --- 5.3 table_row --------------------------------------------------------------------------------------------------
+
+def _row(accuracy=lambda hits, n: hits / n, ms=lambda s, n: 1000 * s / n, tokens=lambda lengths: sum(lengths) / len(lengths),
+         swap=False, zero=False):
+    def table_row(approach, predictions, gold, prompt_lengths, inference_seconds, trainable_params, train_seconds):
+        hits = sum(p == g for p, g in zip(predictions, gold))
+        if swap:
+            trainable_params, train_seconds = train_seconds, trainable_params
+        return {"approach": approach, "accuracy": accuracy(hits, len(gold)),
+                "trainable_params": 0 if zero else trainable_params, "train_seconds": 0.0 if zero else train_seconds,
+                "prompt_tokens_per_query": tokens(prompt_lengths), "ms_per_query": ms(inference_seconds, len(gold))}
+    return table_row
+
+
+def test_table_row_accepts_a_row_built_with_numpy_means(capsys):
+    import numpy as np
+
+    def table_row(approach, predictions, gold, prompt_lengths, inference_seconds, trainable_params, train_seconds):
+        return dict(approach=approach, accuracy=float(np.mean(np.array(predictions) == np.array(gold))),
+                    trainable_params=trainable_params, train_seconds=train_seconds,
+                    prompt_tokens_per_query=float(np.mean(prompt_lengths)),
+                    ms_per_query=inference_seconds / len(gold) * 1000)
+    assert_accepts(check_table_row, table_row, capsys)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (_row(swap=True), "swapped"),  # issue 18: swapped fields passed
+    (_row(zero=True), "Copy trainable_params and train_seconds"),  # issue 18: zeroed fields passed
+    (_row(ms=lambda s, n: 1000 * s), "ONE query"),
+    (_row(ms=lambda s, n: s / n), "milliseconds"),
+    (_row(accuracy=lambda hits, n: 100 * hits / n), "percentage"),
+    (_row(tokens=sum), "not the total"),
+    (_row(accuracy=lambda hits, n: (n - hits) / n), "counted the errors"),
+])
+def test_table_row_rejects(wrong, hint, capsys):
+    assert_rejects(check_table_row, wrong, hint, capsys)
+
+
+# --- 5.4 break_even_queries (decision) ----------------------------------------------------------------------------
+
+def test_break_even_queries_accepts_a_loop_that_counts_queries(capsys):
+    def break_even_queries(train_seconds, prompting_ms_per_query, finetuned_ms_per_query):
+        if finetuned_ms_per_query >= prompting_ms_per_query:
+            return float("inf")
+        n = 0
+        while train_seconds * 1000 + n * finetuned_ms_per_query > n * prompting_ms_per_query:
+            n += 1
+        return n
+    assert_accepts(check_break_even_queries, break_even_queries, capsys)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda t, p, f: math.ceil(t / (p - f)) if p > f else math.inf, "convert"),
+    (lambda t, p, f: math.ceil(1000 * t / p), "DIFFERENCE"),
+    (lambda t, p, f: int(1000 * t / (p - f)) if p > f else math.inf, "Round up"),
+    (lambda t, p, f: math.ceil(1000 * t / (p - f)), "math.inf"),
+    (lambda t, p, f: 15_000, "returns 12632"),  # the first example's answer, hard-coded
+])
+def test_break_even_queries_rejects(wrong, hint, capsys):
+    assert_rejects(check_break_even_queries, wrong, hint, capsys)
