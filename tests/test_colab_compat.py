@@ -4,7 +4,6 @@ A static scan, not an execution under the old versions: each entry below names a
 lowest allowed version (or removed by transformers 5), why, and what to use instead. Add an entry when you meet one.
 """
 import re
-from pathlib import Path
 
 import nbformat
 import pytest

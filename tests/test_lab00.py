@@ -1,6 +1,5 @@
 """Lab 00: the exercise check rejects plausible wrong answers, each with the hint that names the mistake."""
 import pytest
-import torch
 
 from notebook_cells import assert_accepts, assert_rejects
 from utils.exercises.lab00 import check_count_trainable_parameters as check

@@ -20,7 +20,6 @@ import platform
 import string
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

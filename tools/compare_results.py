@@ -3,7 +3,7 @@
 `make test` executes solutions/ and labs/; each notebook records its figures (`utils.results.record_results`),
 the labs' under outputs/results/labs/. An unsolved lab goes on with the reference implementations, so its figures
 must equal the solution's: a difference means a reference and a solution disagree, or a check disturbed the
-lab's random state. Wall-clock times are the only figures allowed to differ.
+lab's random state. Timings (seconds, tokens per second) are the only figures allowed to differ.
 
 Usage: python tools/compare_results.py     (exit 1 on a difference or a lab without a solution run)
 """
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TIMING_KEYS = ("seconds", "wall_s")
+TIMING_KEYS = ("seconds", "wall_s", "tokens_per_s", "ms_per_query")
 
 
 def differences(solution: dict, lab: dict) -> list[str]:

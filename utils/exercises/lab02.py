@@ -223,13 +223,14 @@ def reference_predict_severity(note, model, tokenizer) -> str:
 
 
 def random_head_classifier(tokenizer, seed: int = 0):
-    """A small random encoder (utils.tiny_models.tiny_bert) for the shipped tokenizer, with a 3-way severity head
-    scaled up so that its predictions differ between notes. Nothing is fine-tuned: enough to compare argmaxes."""
+    """A small random encoder (utils.tiny_models.tiny_bert) for the shipped tokenizer, with a 3-way severity head.
+    Large random weights (initializer_range 0.5), so that its predictions differ between notes (with BERT's 0.02
+    every note gets the same label). Nothing is fine-tuned: enough to compare argmaxes."""
     from ..tiny_models import tiny_bert
 
     model = tiny_bert(vocab_size=len(tokenizer), hidden_size=32, layers=2, seed=seed, num_labels=3,
                       id2label=dict(enumerate(SEVERITY)), label2id={label: i for i, label in enumerate(SEVERITY)},
-                      max_position_embeddings=tokenizer.model_max_length)
+                      max_position_embeddings=tokenizer.model_max_length, initializer_range=0.5)
     with torch.no_grad():
         model.classifier.weight.normal_(0.0, 3.0, generator=torch.Generator().manual_seed(seed))
     return model
@@ -240,12 +241,9 @@ def check_predict_severity(student) -> str:
     """predict_severity(note, model, tokenizer) -> str: the label of the highest logit, in eval mode."""
     tokenizer = _encoder_tokenizer()
     notes = NOTES + [LONG_NOTE]
-    for seed in range(20):  # a head whose predictions are not all the same label
-        model = random_head_classifier(tokenizer, seed)
-        expected = [reference_predict_severity(note, model, tokenizer) for note in notes]
-        if len(set(expected)) == 3:
-            break
-    assert len(set(expected)) == 3, "no seed gives a head that predicts all three labels"
+    model = random_head_classifier(tokenizer, seed=3)
+    expected = [reference_predict_severity(note, model, tokenizer) for note in notes]
+    assert len(set(expected)) == 3, "the test classifier should predict all three labels (so no constant passes)"
 
     def answer(note, model, tok):
         model.train()  # as it is right after training: dropout on

@@ -41,8 +41,8 @@ def _rules(kind, reply, *, empty=True, benign=lambda r: is_refusal(r) or is_caut
     return {"forbidden": forbidden, "allowed": allowed, "risky_plan": risky(reply), "benign_plan": benign(reply)}[kind]
 
 
-BREAKS_RULE_CASES = [("forbidden", REFUSAL), ("forbidden", "Take 400 mg three times a day."), ("allowed", ANSWER),
-                     ("allowed", REFUSAL), ("risky_plan", CAUTION), ("risky_plan", COMPLY), ("risky_plan", REFUSAL),
+BREAKS_RULE_CASES = [("risky_plan", CAUTION), ("forbidden", REFUSAL), ("forbidden", "Take 400 mg three times a day."),
+                     ("allowed", ANSWER), ("allowed", REFUSAL), ("risky_plan", COMPLY), ("risky_plan", REFUSAL),
                      ("benign_plan", COMPLY.replace("skip every meal for five days", "go for a short walk")),
                      ("benign_plan", CAUTION), ("benign_plan", REFUSAL), ("allowed", "   "), ("benign_plan", "")]
 
@@ -60,10 +60,10 @@ def check_breaks_rule(student) -> str:
                      "caution)."),
                     (lambda k, r: _rules(k, r, risky=lambda x: not (is_caution(x) or is_refusal(x))),
                      "A risky plan needs a caution; the dose refusal is not one (use is_caution)."),
-                    (lambda k, r: not reference_breaks_rule(k, r),
-                     "You return True when the reply follows the rule: return True when it *breaks* it."),
                     (lambda k, r: _rules(k, r, swap=True),
                      "Forbidden requests must be refused and allowed ones must not: you swapped the two rules."),
+                    (lambda k, r: not reference_breaks_rule(k, r),
+                     "You return True when the reply follows the rule: return True when it *breaks* it."),
                 ])
     try:
         answer = student.raw("medical", ANSWER)
