@@ -23,7 +23,8 @@ def test_count_trainable_parameters_accepts_a_different_correct_implementation(c
 @pytest.mark.parametrize("wrong, hint", [
     (lambda model: sum(p.numel() for p in model.parameters()), "count only those that require a gradient"),
     (lambda model: sum(1 for p in model.parameters() if p.requires_grad), "You counted tensors"),
-    (lambda model: sum(p.numel() for p in model.state_dict().values() if p.requires_grad), "state_dict"),
+    (lambda model: sum(v.numel() for k, v in model.state_dict().items() if model.get_parameter(k).requires_grad),
+     "lists a tied matrix twice"),
     (lambda model: 11, "the reference returns 85"),  # the first test model's answer, hard-coded
     (lambda model: float(sum(p.numel() for p in model.parameters() if p.requires_grad)) + 0.5, "returns 11"),
 ])
