@@ -7,10 +7,8 @@ import json
 import os
 import sys
 
-import torch
-from transformers import LlamaConfig, LlamaForCausalLM
-
 from utils.batching import pad_batch
+from utils.tiny_models import tiny_llama
 from utils.training import TrainConfig, train
 
 out_dir = sys.argv[1]
@@ -22,9 +20,7 @@ def recording_collate(examples):
     return pad_batch(examples, pad_token_id=0)
 
 
-torch.manual_seed(0)
-model = LlamaForCausalLM(LlamaConfig(vocab_size=80, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                     num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=32))
+model = tiny_llama(vocab_size=80, seed=0)
 data = [{"input_ids": [i] + [(i + k) % 80 for k in range(1, 6)], "labels": [i] + [(i + k) % 80 for k in range(1, 6)]}
         for i in range(1, 65)]
 result = train(model, data, TrainConfig(max_steps=4, batch_size=4, progress=False, group_by_length=False),

@@ -3,11 +3,11 @@ import time
 
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
 
 from utils.batching import IGNORE_INDEX, pad_batch, padding_fraction
 from utils.evaluation import classification_report, exact_match, generate_batch
 from utils.profiles import HubUnavailableError, get_profile, load_decoder
+from utils.tiny_models import tiny_llama
 from utils.training import TrainConfig, length_grouped_batches, train
 
 
@@ -36,10 +36,7 @@ def test_length_grouping_uses_every_example_once_and_reduces_padding():
 
 
 def _toy_lm():
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=16, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=32)
-    return LlamaForCausalLM(config)
+    return tiny_llama(vocab_size=16, seed=0)
 
 
 def _counting_data(n=64):
