@@ -65,13 +65,24 @@ def test_notebooks_are_committed_without_outputs(path):
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
 def test_notebook_conventions(path):
-    """First code cell is the shared Colab setup cell; a PROFILE parameter cell; a Colab badge to its own path."""
+    """The lab shape: objectives, prerequisites, time and a Colab badge to its own path first; the shared Colab setup
+    cell, then the PROFILE parameter cell; "Check your understanding" with answers on request just before the last
+    cell, which records the notebook's figures and wall time."""
+    import re
+
     nb = nbformat.read(path, as_version=4)
-    code_cells = [c.source for c in nb.cells if c.cell_type == "code"]
-    assert code_cells[0].strip() == (ROOT / "tools" / "setup_cell.py").read_text().strip()
-    assert any(s.startswith('PROFILE = os.environ.get("ITL_PROFILE", "offline")') for s in code_cells)
-    assert f"/blob/main/labs/{path.name})" in nb.cells[0].source
-    assert "Check your understanding" in "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    first = nb.cells[0]
+    assert first.cell_type == "markdown"
+    for word in ("**Objectives.**", "**Prerequisites.**", "**Time:**", "colab-badge"):
+        assert word in first.source, f"{path.name}: first cell lacks {word}"
+    assert f"/blob/main/labs/{path.name})" in first.source
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert code_cells[0].source.strip() == (ROOT / "tools" / "setup_cell.py").read_text().strip()
+    assert code_cells[1].source.startswith('PROFILE = os.environ.get("ITL_PROFILE", "offline")')
+    assert "## Check your understanding" in nb.cells[-2].source
+    assert "<details><summary>Answers (open after you have written yours)</summary>" in nb.cells[-2].source
+    assert code_cells[-1].source.lstrip().startswith("seconds = time.perf_counter() - notebook_start")
+    assert re.search(rf'record_results\(\s*"{re.escape(path.stem)}"', code_cells[-1].source)
 
 
 def test_ci_runs_the_readme_test_command():
