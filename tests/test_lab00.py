@@ -5,9 +5,7 @@ from notebook_cells import assert_accepts, assert_rejects
 from utils.exercises.lab00 import check_count_trainable_parameters as check
 
 
-@pytest.fixture(autouse=True)
-def student_mode(monkeypatch):
-    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
+pytestmark = pytest.mark.usefixtures("student_mode")  # a rejected answer prints, as for a student
 
 
 def test_count_trainable_parameters_accepts_a_different_correct_implementation(capsys):

@@ -6,9 +6,7 @@ from utils.exercises import lab03
 from utils.sft import first_line, format_prompt
 
 
-@pytest.fixture(autouse=True)
-def student_mode(monkeypatch):
-    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
+pytestmark = pytest.mark.usefixtures("student_mode")  # a rejected answer prints, as for a student
 
 
 # Exercise 3.1: format_prompt -----------------------------------------------------------------------------------

@@ -8,9 +8,7 @@ from notebook_cells import assert_accepts, assert_rejects
 from utils.exercises import lab04
 
 
-@pytest.fixture(autouse=True)
-def student_mode(monkeypatch):
-    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
+pytestmark = pytest.mark.usefixtures("student_mode")  # a rejected answer prints, as for a student
 
 
 # Exercise 4.1: format_turn -------------------------------------------------------------------------------------

@@ -12,9 +12,7 @@ from utils.exercises.lab05 import (check_break_even_queries, check_build_k_shot_
 NOTEBOOK = "05_icl_vs_finetuning.ipynb"
 
 
-@pytest.fixture(autouse=True)
-def student_mode(monkeypatch):
-    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
+pytestmark = pytest.mark.usefixtures("student_mode")  # a rejected answer prints, as for a student
 
 
 # --- 5.1 build_k_shot_prompt (diagnosis of the colleague's version) --------------------------------------------

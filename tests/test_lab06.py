@@ -13,9 +13,7 @@ from utils.exercises.lab06 import (check_find_target_modules, check_lora_forward
 NOTEBOOK = "06_peft_lora_qlora.ipynb"
 
 
-@pytest.fixture(autouse=True)
-def student_mode(monkeypatch):
-    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
+pytestmark = pytest.mark.usefixtures("student_mode")  # a rejected answer prints, as for a student
 
 
 # --- 6.1 lora_forward ---------------------------------------------------------------------------------------------

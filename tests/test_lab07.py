@@ -13,9 +13,7 @@ from utils.sft import format_prompt
 LAB07 = "07_guardrails_structured_output.ipynb"
 
 
-@pytest.fixture(autouse=True)
-def student_mode(monkeypatch):
-    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
+pytestmark = pytest.mark.usefixtures("student_mode")  # a rejected answer prints, as for a student
 
 
 def solution(function_name: str):

@@ -17,9 +17,7 @@ from utils.preference import (PreferenceError, dpo_loss, is_caution, is_refusal,
                               validate_preference_pairs)
 
 
-@pytest.fixture(autouse=True)
-def student_mode(monkeypatch):
-    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
+pytestmark = pytest.mark.usefixtures("student_mode")  # a rejected answer prints, as for a student
 
 
 # --- utils.preference ------------------------------------------------------------------------------------------

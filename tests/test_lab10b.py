@@ -8,9 +8,7 @@ from utils.exercises.lab10b import check_choose_ngram_size, check_trusted_verdic
 from utils.pii import find_pii, scrub
 
 
-@pytest.fixture(autouse=True)
-def student_mode(monkeypatch):
-    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
+pytestmark = pytest.mark.usefixtures("student_mode")  # a rejected answer prints, as for a student
 
 
 # ---- utils.decontamination ---------------------------------------------------------------------------------------

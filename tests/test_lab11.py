@@ -17,9 +17,7 @@ TOY = [{"input_ids": [11, 12, 13], "labels": [IGNORE_INDEX, 12, 13]},
        {"input_ids": [31, 32, 33, 34], "labels": [IGNORE_INDEX, IGNORE_INDEX, 33, 34]}]
 
 
-@pytest.fixture(autouse=True)
-def student_mode(monkeypatch):
-    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
+pytestmark = pytest.mark.usefixtures("student_mode")  # a rejected answer prints, as for a student
 
 
 def test_notebook_uses_no_eval():

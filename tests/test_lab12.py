@@ -13,9 +13,7 @@ from utils.exercises.lab12 import check_diagnose_mask, check_parse_call
 NOTEBOOK = "12_chat_formats_and_tool_calls.ipynb"
 
 
-@pytest.fixture(autouse=True)
-def student_mode(monkeypatch):
-    monkeypatch.delenv("ITL_STRICT_CHECKS", raising=False)
+pytestmark = pytest.mark.usefixtures("student_mode")  # a rejected answer prints, as for a student
 
 
 def test_notebook_uses_no_eval():
