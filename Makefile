@@ -26,11 +26,11 @@ lab: $(STAMP)  ## set up, then open JupyterLab on labs/ in your browser
 lab-headless: $(STAMP)  ## set up, then start JupyterLab without a browser (remote machines: open the printed URL)
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=8888 $(JUPYTER_ROOT_FLAG) labs/
 
-test: $(STAMP)  ## set up, then run every test: lint, lab drift check, unit tests, every solution notebook and every lab unsolved (nbval)
+test: $(STAMP)  ## set up, then run every test: lint, lab drift check, unit tests, every solution notebook and every lab unsolved (nbval; two workers, one thread each)
 	$(BIN)/ruff check .
 	$(BIN)/python tools/make_labs.py --check
-	rm -rf outputs/results/labs
-	ITL_STRICT_CHECKS=1 ITL_PROFILE=offline $(BIN)/python -m pytest tests solutions labs --nbval-lax --nbval-cell-timeout=900 -p no:randomly
+	rm -rf outputs/labs
+	OMP_NUM_THREADS=1 ITL_STRICT_CHECKS=1 ITL_PROFILE=offline $(BIN)/python -m pytest tests solutions labs --nbval-lax --nbval-cell-timeout=900 -p no:randomly -n 2 --dist loadgroup
 	$(BIN)/python tools/compare_results.py
 
 unit: $(STAMP)  ## only the unit tests (fast)

@@ -13,7 +13,8 @@ from utils.data import load_records
 from utils.paths import models_dir
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-torch.set_num_threads(2)
+if "OMP_NUM_THREADS" not in os.environ:  # make test runs two workers with one thread each
+    torch.set_num_threads(2)
 
 DECODER_SPECIALS = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
                     "<|eot_id|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|pad|>"]

@@ -22,9 +22,10 @@ FAMILY_NOTEBOOKS = ["00_setup.ipynb", "03_sft.ipynb", "04_chat_templates.ipynb",
 OTHER_DECODERS = ["Llama-3.2-1B", "Qwen2.5-0.5B"]
 
 
-def execute_in_hub_profile(notebook: str, monkeypatch, decoder, instruct_decoder, encoder) -> str:
-    """Run a solution notebook in a fresh kernel with the hub profile pointed at stand-ins; return its output."""
-    for name, value in {"ITL_PROFILE": "hub", "ITL_DECODER": str(decoder), "ITL_INSTRUCT_DECODER": str(instruct_decoder),
+def execute_in_hub_profile(notebook: str, monkeypatch, decoder, instruct_decoder, encoder, outputs) -> str:
+    """Run a solution notebook in a fresh kernel with the hub profile pointed at stand-ins; return its output.
+    Its outputs go to a temporary folder: stand-in models must never be found where the offline notebooks look."""
+    for name, value in {"ITL_OUTPUTS": str(outputs), "ITL_PROFILE": "hub", "ITL_DECODER": str(decoder), "ITL_INSTRUCT_DECODER": str(instruct_decoder),
                         "ITL_ENCODER": str(encoder), "ITL_MAX_STEPS": MAX_STEPS, "ITL_STRICT_CHECKS": "1",
                         "HF_HUB_OFFLINE": "1"}.items():
         monkeypatch.setenv(name, value)
@@ -35,9 +36,9 @@ def execute_in_hub_profile(notebook: str, monkeypatch, decoder, instruct_decoder
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_notebook_runs_in_the_hub_profile_with_smollm2_and_bert_stand_ins(notebook, standins, monkeypatch):
+def test_notebook_runs_in_the_hub_profile_with_smollm2_and_bert_stand_ins(notebook, standins, monkeypatch, tmp_path):
     output = execute_in_hub_profile(notebook, monkeypatch, standins / "SmolLM2-135M",
-                                    standins / "SmolLM2-135M-Instruct", standins / "bert-base-uncased")
+                                    standins / "SmolLM2-135M-Instruct", standins / "bert-base-uncased", tmp_path)
     trains = notebook not in ("00_setup.ipynb",)
     if trains:  # the cap was applied and said so
         assert f"ITL_MAX_STEPS={MAX_STEPS}" in output
@@ -45,6 +46,7 @@ def test_notebook_runs_in_the_hub_profile_with_smollm2_and_bert_stand_ins(notebo
 
 @pytest.mark.parametrize("decoder", OTHER_DECODERS)
 @pytest.mark.parametrize("notebook", FAMILY_NOTEBOOKS)
-def test_notebook_runs_in_the_hub_profile_with_other_decoder_families(notebook, decoder, standins, monkeypatch):
+def test_notebook_runs_in_the_hub_profile_with_other_decoder_families(notebook, decoder, standins, monkeypatch,
+                                                                     tmp_path):
     execute_in_hub_profile(notebook, monkeypatch, standins / decoder, standins / "SmolLM2-135M-Instruct",
-                           standins / "bert-base-uncased")
+                           standins / "bert-base-uncased", tmp_path)

@@ -141,3 +141,32 @@ def test_bf16_only_on_gpus_with_native_support(monkeypatch):
     assert mixed_precision_for(torch.device("cuda")) == "no"
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))  # an H100 / H200
     assert mixed_precision_for(torch.device("cuda")) == "bf16"
+
+
+def test_outputs_dir_keeps_lab_runs_apart_and_follows_itl_outputs(tmp_path, monkeypatch):
+    from utils import paths
+    from utils.results import record_results
+    monkeypatch.setattr(paths, "repo_root", lambda: tmp_path)
+    monkeypatch.delenv("ITL_OUTPUTS", raising=False)
+    (tmp_path / "labs").mkdir()
+    monkeypatch.chdir(tmp_path / "labs")  # Jupyter and nbval run a notebook in its own folder
+    assert paths.outputs_dir("02_encoder") == tmp_path / "outputs" / "labs" / "02_encoder"
+    record_results("99_x", accuracy=0.5)
+    assert (tmp_path / "outputs/labs/results/99_x.json").is_file()
+    monkeypatch.chdir(tmp_path)
+    assert paths.outputs_dir("02_encoder") == tmp_path / "outputs" / "02_encoder"
+    monkeypatch.setenv("ITL_OUTPUTS", str(tmp_path / "elsewhere"))
+    assert paths.outputs_dir("x") == tmp_path / "elsewhere" / "x" and (tmp_path / "elsewhere" / "x").is_dir()
+
+
+def test_mean_interval_is_the_student_t_interval():
+    import numpy as np
+    from scipy import stats
+    from utils.stats import mean_interval, seeds_summary
+    for values in ([0.61, 0.70, 0.66], [1.0, 2.0], [0.2, 0.25, 0.3, 0.22, 0.27]):
+        mean, low, high = mean_interval(values)
+        expected = stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=stats.sem(values))
+        assert np.allclose([low, high], expected, atol=1e-3) and np.isclose(mean, np.mean(values))
+    assert seeds_summary(iter([0.5, 0.7, 0.6])).endswith("over 3 seeds: 0.500, 0.700, 0.600")
+    with pytest.raises(ValueError, match="between 2 and 10 runs"):
+        mean_interval([0.5])

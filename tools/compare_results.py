@@ -1,7 +1,7 @@
 """Check that every lab run unsolved computed the same figures as its solution notebook.
 
 `make test` executes solutions/ and labs/; each notebook records its figures (`utils.results.record_results`),
-the labs' under outputs/results/labs/. An unsolved lab goes on with the reference implementations, so its figures
+the labs' under outputs/labs/results/. An unsolved lab goes on with the reference implementations, so its figures
 must equal the solution's: a difference means a reference and a solution disagree, or a check disturbed the
 lab's random state. Timings (seconds, tokens per second) are the only figures allowed to differ.
 
@@ -29,9 +29,9 @@ def differences(solution: dict, lab: dict) -> list[str]:
 
 def main() -> int:
     results = ROOT / "outputs" / "results"
-    labs = sorted((results / "labs").glob("*.json"))
+    labs = sorted((ROOT / "outputs" / "labs" / "results").glob("*.json"))
     if not labs:
-        print("error: no lab results in outputs/results/labs/; run the labs first (make test).", file=sys.stderr)
+        print("error: no lab results in outputs/labs/results/; run the labs first (make test).", file=sys.stderr)
         return 1
     failed = 0
     for lab_file in labs:

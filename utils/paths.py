@@ -40,7 +40,16 @@ def models_dir() -> Path:
 
 
 def outputs_dir(*parts: str) -> Path:
-    """`outputs/<parts...>` under the repo (git ignores it), created if missing."""
-    path = repo_root().joinpath("outputs", *parts)
+    """`outputs/<parts...>` under the repo (git ignores it), created if missing.
+
+    A notebook run from `labs/` (Jupyter and nbval run a notebook in its own folder) writes under `outputs/labs/`, so
+    a student's lab 05 loads the model *their* lab 02 trained, and the unsolved labs can run next to the solution
+    notebooks without sharing files. `ITL_OUTPUTS` moves the whole tree (the hub-profile tests point it at a
+    temporary folder so stand-in models never land next to the offline ones).
+    """
+    root = Path(os.environ["ITL_OUTPUTS"]) if os.environ.get("ITL_OUTPUTS") else repo_root() / "outputs"
+    if Path.cwd().name == "labs":
+        root = root / "labs"
+    path = root.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
