@@ -170,3 +170,23 @@ def test_mean_interval_is_the_student_t_interval():
     assert seeds_summary(iter([0.5, 0.7, 0.6])).endswith("over 3 seeds: 0.500, 0.700, 0.600")
     with pytest.raises(ValueError, match="between 2 and 10 runs"):
         mean_interval([0.5])
+
+
+def test_train_select_by_keeps_the_best_scoring_step():
+    from utils.tiny_models import tiny_bert
+    from utils.training import TrainConfig, train
+    torch.manual_seed(0)
+    model = tiny_bert(num_labels=2)
+    data = [{"input_ids": [2, 5 + i % 7, 9, 3], "labels": i % 2} for i in range(32)]
+    snapshots = {}
+
+    def score(m):  # a score that peaks at step 4, so the model must end with the step-4 weights, not the last ones
+        step = len(snapshots) * 2 + 2
+        snapshots[step] = {k: v.detach().clone() for k, v in m.state_dict().items()}
+        return -abs(step - 4)
+
+    result = train(model, data, TrainConfig(max_steps=8, batch_size=8, eval_every=2, progress=False), select_by=score)
+    assert result.select_steps == [2, 4, 6, 8] and result.select_scores == [-2, 0, -2, -4]
+    assert result.best_step == 4
+    assert all(torch.equal(v, snapshots[4][k]) for k, v in model.state_dict().items())
+    assert not all(torch.equal(v, snapshots[8][k]) for k, v in model.state_dict().items())

@@ -55,7 +55,7 @@ DECODER_SIZE = "2L-d128"
 ENCODER_SIZE = dict(layers=3, hidden=128, heads=4, intermediate=512)
 
 FULL = dict(decoder_steps=600, decoder_batch=16, block=256, decoder_lr=3e-3,
-            encoder_steps=800, encoder_batch=32, encoder_lr=1e-3, candidate_steps=40)
+            encoder_steps=3000, encoder_batch=32, encoder_lr=1e-3, candidate_steps=40)
 QUICK = dict(decoder_steps=20, decoder_batch=8, block=128, decoder_lr=3e-3,
              encoder_steps=20, encoder_batch=16, encoder_lr=1e-3, candidate_steps=10)
 

@@ -222,6 +222,44 @@ def medical_note(rng: random.Random, severity: str) -> str:
     return " ".join(parts)
 
 
+# Another way to say each complaint. Labelled notes (train, validation, test) never use these; a third of the
+# unlabelled notes do, and the `test_rephrased` split uses nothing else. A classifier that only learned the labelled
+# notes' words cannot read them; an encoder pretrained on the unlabelled notes has seen them in the same contexts
+# (vitals, dispositions, denials) as the usual words. Lab 02 measures whether that helps.
+REPHRASED_COMPLAINTS = {
+    "sore throat": "pharyngeal discomfort", "nasal congestion": "stuffy nose", "mild cough": "slight cough",
+    "runny nose": "rhinorrhoea", "mild headache": "slight headache", "sneezing": "frequent sneezes",
+    "itchy eyes": "eye itching", "mild ear pain": "slight earache", "a small rash on the forearm": "a minor forearm rash",
+    "ankle pain after a minor twist": "a sprained ankle", "low back ache": "lumbar discomfort",
+    "mild nausea": "slight queasiness", "fatigue": "tiredness", "a small cut on the finger": "a minor finger laceration",
+    "mild sinus pressure": "slight sinus fullness", "hoarse voice": "hoarseness",
+    "persistent fever": "ongoing pyrexia", "vomiting for two days": "emesis for two days",
+    "productive cough": "cough with sputum", "flank pain and dysuria": "loin pain and painful urination",
+    "worsening asthma": "an asthma exacerbation", "spreading redness of the lower leg": "lower leg cellulitis",
+    "abdominal pain": "belly pain", "dehydration": "poor fluid intake with dry mucosa", "wheezing": "audible wheeze",
+    "dizziness on standing": "orthostatic lightheadedness", "painful swollen knee": "knee effusion with pain",
+    "diarrhoea for three days": "loose stools for three days",
+    "moderate shortness of breath on exertion": "exertional dyspnoea", "high blood sugars": "hyperglycaemia",
+    "crushing chest pain": "crushing retrosternal pressure", "progressive shortness of breath": "worsening dyspnoea",
+    "confusion": "disorientation", "hypotension": "low blood pressure", "sepsis": "septic shock",
+    "hematemesis": "vomiting blood", "sudden weakness of the left arm": "acute left arm paresis",
+    "slurred speech": "dysarthria", "syncope": "a fainting episode",
+    "severe respiratory distress": "marked respiratory distress", "altered mental status": "altered consciousness",
+    "massive GI bleed": "major gastrointestinal haemorrhage", "unresponsiveness": "being unresponsive",
+    "chest pain radiating to the jaw": "chest pressure spreading to the jaw",
+}
+assert set(REPHRASED_COMPLAINTS) == set(MILD_COMPLAINTS + MODERATE_COMPLAINTS + SEVERE_COMPLAINTS)
+
+
+def rephrase_note(text: str) -> str:
+    """Every complaint of the note said the other way (longest phrases first, each replaced once)."""
+    for i, phrase in enumerate(sorted(REPHRASED_COMPLAINTS, key=len, reverse=True)):
+        text = text.replace(phrase, f"\x00{i}\x00")
+    for i, phrase in enumerate(sorted(REPHRASED_COMPLAINTS, key=len, reverse=True)):
+        text = text.replace(f"\x00{i}\x00", REPHRASED_COMPLAINTS[phrase])
+    return text
+
+
 def labelled_notes(rng: random.Random, n: int, noise: float = 0.05) -> list[dict]:
     rows = []
     for i in range(n):
@@ -897,9 +935,14 @@ def generate(out: Path) -> list[str]:
     rng = random.Random(202)
     for split, n in (("train", 2000), ("validation", 400), ("test", 600)):
         emit("medical_notes", split, labelled_notes(rng, n), "label")
-    rng_unl = random.Random(203)
+    rng_unl, rng_rephrase = random.Random(203), random.Random(204)
     unlabelled = [{"text": medical_note(rng_unl, rng_unl.choice(SEVERITY_LABELS))} for _ in range(36000)]
+    for row in unlabelled:  # a third of the unlabelled notes use the other phrasings (see REPHRASED_COMPLAINTS)
+        if rng_rephrase.random() < 1 / 3:
+            row["text"] = rephrase_note(row["text"])
     emit("medical_notes", "unlabelled", unlabelled)
+    rephrased = [{**row, "text": rephrase_note(row["text"])} for row in labelled_notes(random.Random(205), 600)]
+    emit("medical_notes", "test_rephrased", rephrased, "label")
 
     rng = random.Random(303)
     for split, n in (("train", 600), ("validation", 150), ("test", 300)):

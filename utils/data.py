@@ -62,7 +62,7 @@ DATASETS: dict[str, DatasetSpec] = {
          "in_train_corpus": Field(type=bool), "in_sft_train": Field(type=bool)}),
     "medical_notes": DatasetSpec(
         "short clinical notes labelled with disease severity (plus a large unlabelled split for MLM)",
-        ("train", "validation", "test", "unlabelled"),
+        ("train", "validation", "test", "test_rephrased", "unlabelled"),
         {"text": Field(), "label": Field(choices=SEVERITY)},
         split_fields={"unlabelled": {"text": Field()}}),
     "sentiment": DatasetSpec(

@@ -71,6 +71,9 @@ class TrainResult:
     train_loss: list[float] = field(default_factory=list)
     eval_steps: list[int] = field(default_factory=list)
     eval_loss: list[float] = field(default_factory=list)
+    select_steps: list[int] = field(default_factory=list)  # where `select_by` scored the model (train(select_by=))
+    select_scores: list[float] = field(default_factory=list)
+    best_step: int | None = None  # the step whose weights the model holds at the end, when `select_by` was given
     seconds: float = 0.0
     tokens_seen: int = 0
     padding_fraction: float = 0.0
@@ -137,12 +140,17 @@ def evaluate_loss(model, loader, accelerator: Accelerator, max_batches: int | No
 
 
 def train(model, train_data: Sequence[dict], config: TrainConfig, eval_data: Sequence[dict] | None = None,
-          pad_token_id: int = 0, collate_fn: Callable | None = None) -> TrainResult:
+          pad_token_id: int = 0, collate_fn: Callable | None = None,
+          select_by: Callable[[torch.nn.Module], float] | None = None) -> TrainResult:
     """Train `model` for `config.max_steps` optimizer steps; return the loss history and timing.
 
     `train_data` / `eval_data` are lists (or datasets) of tokenised examples: dicts with `input_ids` and
     `labels` (and optionally `attention_mask`). Batches are padded with `pad_batch` unless `collate_fn` is given.
     The loss history is returned for plotting with `utils.plotting.plot_loss`.
+
+    `select_by(model) -> score` (higher is better, e.g. validation macro-F1) is early stopping as `Trainer`'s
+    `load_best_model_at_end` does it: the model is scored every `config.eval_every` steps and at the end, and
+    finishes holding the weights of its best-scoring step (`result.best_step`).
     """
     if len(train_data) == 0:
         raise ValueError("train_data is empty: nothing to train on.")
@@ -175,6 +183,7 @@ def train(model, train_data: Sequence[dict], config: TrainConfig, eval_data: Seq
     result = TrainResult(device=str(accelerator.device))
     model.train()
     step, running, n_forward, real_tokens, all_positions = 0, 0.0, 0, 0, 0
+    best = None  # (score, step, weights) of the best step so far, with select_by
     # At most one progress update a second: each update of a notebook progress bar is a message to the frontend,
     # and a flood of them during a long cell can overwhelm a headless runner (nbval).
     bar = tqdm(total=config.max_steps, desc="training", mininterval=1.0,
@@ -203,12 +212,24 @@ def train(model, train_data: Sequence[dict], config: TrainConfig, eval_data: Seq
             bar.update(1)
             bar.set_postfix(loss=f"{result.train_loss[-1]:.3f}", refresh=False)
             is_last = step == config.max_steps
-            if eval_loader is not None and ((config.eval_every and step % config.eval_every == 0) or is_last):
+            at_eval = bool(config.eval_every and step % config.eval_every == 0) or is_last
+            if eval_loader is not None and at_eval:
                 result.eval_steps.append(step)
                 result.eval_loss.append(evaluate_loss(model, eval_loader, accelerator, config.max_eval_batches))
+            if select_by is not None and at_eval:
+                score = float(select_by(model))
+                model.train()
+                result.select_steps.append(step)
+                result.select_scores.append(score)
+                if best is None or score > best[0]:
+                    weights = accelerator.unwrap_model(model).state_dict()
+                    best = (score, step, {name: value.detach().clone() for name, value in weights.items()})
             if is_last:
                 break
     bar.close()
+    if best is not None:
+        accelerator.unwrap_model(model).load_state_dict(best[2])
+        result.best_step = best[1]
     result.seconds = time.perf_counter() - start
     result.tokens_seen = real_tokens * accelerator.num_processes
     result.padding_fraction = 1.0 - real_tokens / max(1, all_positions)
