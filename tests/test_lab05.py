@@ -133,3 +133,72 @@ def test_break_even_queries_accepts_a_loop_that_counts_queries(capsys):
 ])
 def test_break_even_queries_rejects(wrong, hint, capsys):
     assert_rejects(check_break_even_queries, wrong, hint, capsys)
+
+
+# --- the notebook's own helpers for the shuffled-label controls (sections 4 and 9) ---------------------------------
+
+def _notebook_functions(*names, **namespace):
+    """The functions `names`, taken from the solution cell that defines them and run on their own (not the rest of
+    the cell, which needs the model)."""
+    import ast
+    import random
+
+    import nbformat
+
+    from notebook_cells import ROOT
+
+    functions = {}
+    for cell in nbformat.read(ROOT / "solutions" / NOTEBOOK, as_version=4).cells:
+        if cell.cell_type == "code":
+            functions.update({node.name: node for node in ast.parse(cell.source).body
+                              if isinstance(node, ast.FunctionDef) and node.name in names})
+    assert sorted(functions) == sorted(names), f"the notebook no longer defines {sorted(set(names) - set(functions))}"
+    namespace = {"random": random, **namespace}
+    exec(compile(ast.Module(list(functions.values()), type_ignores=[]), f"<{NOTEBOOK}>", "exec"), namespace)
+    return [namespace[name] for name in names]
+
+
+def test_arrow_prompt_writes_one_pattern_line_per_demonstration_then_the_query():
+    (arrow_prompt,) = _notebook_functions("arrow_prompt")
+    demos = [("Runny nose.", "mild"), ("On pressors.", "severe"), ("IV fluids.", "moderate")]
+    assert arrow_prompt(demos, "Wheezing.", 2) == "Runny nose. -> mild\nOn pressors. -> severe\nWheezing. ->"
+    assert arrow_prompt(demos, "Wheezing.", 0) == "Wheezing. ->"
+
+
+@pytest.mark.parametrize("labels, fewest_kept", [
+    (["mild", "severe", "moderate", "mild"], 0),
+    (["mild", "mild", "mild", "severe"], 2),  # three of one label and one other: two must stay where they are
+    (["severe", "severe"], 2),
+])
+def test_shuffled_labels_permutes_the_labels_and_keeps_as_few_in_place_as_the_labels_allow(labels, fewest_kept):
+    import random
+
+    (shuffled_labels,) = _notebook_functions("shuffled_labels")
+    demos = [(f"note {i}", label) for i, label in enumerate(labels)]
+    for seed in range(20):
+        shuffled = shuffled_labels(demos, random.Random(seed))
+        assert [text for text, _ in shuffled] == [text for text, _ in demos], "the notes stay in their order"
+        assert sorted(label for _, label in shuffled) == sorted(labels), "the same labels, permuted"
+        assert sum(a == b for (_, a), (_, b) in zip(shuffled, demos)) == fewest_kept
+
+
+def test_pattern_tasks_with_shuffled_labels_move_every_output_and_keep_the_target():
+    derangement, pattern_tasks = _notebook_functions(
+        "derangement", "pattern_tasks",
+        rule_pairs={"uppercase": [(w, w.upper()) for w in ["cat", "dog", "hat", "cup", "box", "sun"]]},
+        copy_words=["cat", "dog", "hat", "cup", "box", "sun"], copy_values=["red", "blue", "yes", "no", "left"])
+    with pytest.raises(ValueError):
+        derangement(["red", "red"], None)
+    for k in (2, 4):
+        true, shuffled = pattern_tasks(k, 5, seed=3), pattern_tasks(k, 5, seed=3, shuffle_labels=True)
+        assert all(y == x.upper() for prompt, _ in true["uppercase"]  # precondition: unshuffled lines follow the rule
+                   for x, y in (line.split(" -> ") for line in prompt.split("\n")[:-1]))
+        for prompt, target in shuffled["uppercase"]:
+            lines = [line.split(" -> ") for line in prompt.split("\n")[:-1]]
+            assert len(lines) == k and all(y != x.upper() and y.isupper() for x, y in lines)
+            query = prompt.split("\n")[-1]
+            assert target == f" {query[:-3].upper()}\n", "the target is still the rule's answer"
+        for prompt, target in shuffled["new mapping"]:
+            shown = dict(line.split(" -> ") for line in prompt.split("\n")[:-1])
+            query = prompt.split("\n")[-1][:-3]
+            assert query in shown and f" {shown[query]}\n" != target, "the query's word shows another value"
