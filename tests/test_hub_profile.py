@@ -25,8 +25,8 @@ OTHER_DECODERS = ["Llama-3.2-1B", "Qwen2.5-0.5B"]
 def execute_in_hub_profile(notebook: str, monkeypatch, decoder, instruct_decoder, encoder, outputs) -> str:
     """Run a solution notebook in a fresh kernel with the hub profile pointed at stand-ins; return its output.
     Its outputs go to a temporary folder: stand-in models must never be found where the offline notebooks look."""
-    for name, value in {"ITL_OUTPUTS": str(outputs), "ITL_PROFILE": "hub", "ITL_DECODER": str(decoder), "ITL_INSTRUCT_DECODER": str(instruct_decoder),
-                        "ITL_ENCODER": str(encoder), "ITL_MAX_STEPS": MAX_STEPS, "ITL_STRICT_CHECKS": "1",
+    for name, value in {"ITL_OUTPUTS": str(outputs), "ITL_PROFILE": "hub", "ITL_DECODER": str(decoder),
+                        "ITL_INSTRUCT_DECODER": str(instruct_decoder), "ITL_ENCODER": str(encoder), "ITL_MAX_STEPS": MAX_STEPS, "ITL_STRICT_CHECKS": "1",
                         "HF_HUB_OFFLINE": "1"}.items():
         monkeypatch.setenv(name, value)
     nb = nbformat.read(ROOT / "solutions" / notebook, as_version=4)

@@ -251,11 +251,14 @@ REPHRASED_COMPLAINTS = {
 assert set(REPHRASED_COMPLAINTS) == set(MILD_COMPLAINTS + MODERATE_COMPLAINTS + SEVERE_COMPLAINTS)
 
 
+LONGEST_COMPLAINTS_FIRST = sorted(REPHRASED_COMPLAINTS, key=len, reverse=True)
+
+
 def rephrase_note(text: str) -> str:
     """Every complaint of the note said the other way (longest phrases first, each replaced once)."""
-    for i, phrase in enumerate(sorted(REPHRASED_COMPLAINTS, key=len, reverse=True)):
+    for i, phrase in enumerate(LONGEST_COMPLAINTS_FIRST):
         text = text.replace(phrase, f"\x00{i}\x00")
-    for i, phrase in enumerate(sorted(REPHRASED_COMPLAINTS, key=len, reverse=True)):
+    for i, phrase in enumerate(LONGEST_COMPLAINTS_FIRST):
         text = text.replace(f"\x00{i}\x00", REPHRASED_COMPLAINTS[phrase])
     return text
 
