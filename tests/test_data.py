@@ -163,3 +163,59 @@ def test_world_facts_agree_with_the_corpus():
     train_text = "\n".join(r["text"] for r in load_records("corpus", "train"))
     for fact in load_records("world", "facts"):
         assert (fact["entity"] in train_text) == fact["in_train_corpus"], fact
+
+
+# --- the decoder's tokenizer reads the fine-tuning data with tokens the corpus trained ------------------------------
+def fine_tuning_texts(tokenizer) -> dict[str, list[str]]:
+    """Every fine-tuning set, rendered as the decoder labs feed it to the model: `utils.sft.format_prompt` + answer
+    for instructions, guardrails (lab 07), mcq and preferences; the chat template for chat; raw text for sentiment,
+    medical notes (lab 05's prompts) and code (lab 08)."""
+    from utils.sft import format_prompt
+
+    def sft(instruction, inp, output):
+        return format_prompt({"instruction": instruction, "input": inp}) + output
+
+    texts: dict[str, list[str]] = {}
+    for name in ("instructions", "chat", "guardrails", "mcq", "sentiment", "code", "preferences", "medical_notes"):
+        rows = [r for split in list_splits(name) if split != "unlabelled" for r in load_records(name, split)]
+        if name == "instructions":
+            texts[name] = [sft(r["instruction"], r["input"], r["output"]) for r in rows]
+        elif name == "chat":
+            texts[name] = [tokenizer.apply_chat_template(r["messages"], tokenize=False) for r in rows]
+        elif name == "guardrails":
+            texts[name] = [sft(r["prompt"], "", r["response"]) for r in rows]
+        elif name == "mcq":
+            texts[name] = [sft(r["instruction"], "", r["output"]) for r in rows]
+        elif name == "preferences":
+            texts[name] = [sft(r["prompt"], "", r[answer]) for r in rows for answer in ("chosen", "rejected")]
+        elif name == "code":
+            texts[name] = [r["code"] for r in rows]
+        else:
+            texts[name] = [r["text"] for r in rows]
+    return texts
+
+
+def untrained_token_shares(tokenizer) -> dict[str, float]:
+    """Per fine-tuning set: the share of its token occurrences (special tokens excluded) whose id never occurs in
+    the tokenised corpus train split, i.e. whose embedding pretraining never updated."""
+    corpus = tokenizer([r["text"] for r in load_records("corpus", "train")], add_special_tokens=False)["input_ids"]
+    trained = {i for doc in corpus for i in doc}
+    special = set(tokenizer.all_special_ids)
+    shares = {}
+    for name, texts in fine_tuning_texts(tokenizer).items():
+        ids = [i for doc in tokenizer(texts, add_special_tokens=False)["input_ids"] for i in doc if i not in special]
+        shares[name] = sum(i not in trained for i in ids) / len(ids)
+    return shares
+
+
+def test_fine_tuning_data_uses_tokens_the_corpus_trained():
+    """The decoder tokenizer, trained on the corpus (tools/build_models.py), leaves under 1 % of each fine-tuning
+    set's tokens with an embedding pretraining never updated (the shipped tokenizer may be older: build a fresh one)."""
+    import build_models
+
+    tokenizer = build_models.train_decoder_tokenizer(build_models.DECODER_VOCAB)
+    shares = untrained_token_shares(tokenizer)
+    for name, share in shares.items():
+        print(f"{name:14s} {share:.2%} of token occurrences never occur in corpus/train")
+    assert len(shares) == 8
+    assert all(share < 0.01 for share in shares.values()), shares
