@@ -598,7 +598,7 @@ def drug_leaflet(rng: random.Random) -> str:
 def quiz(rng: random.Random, animals: list[dict], countries: list[dict]) -> str:
     """Numbered multiple-choice questions, with the answer key at the end (as in a school quiz)."""
     items, key = [], []
-    for i in range(1, rng.randint(3, 5) + 1):
+    for i in range(1, rng.randint(2, 4) + 1):
         if rng.random() < 0.7:
             a = rng.choice(animals)
             attr = rng.choice(["colour", "home", "food"])
@@ -607,8 +607,8 @@ def quiz(rng: random.Random, animals: list[dict], countries: list[dict]) -> str:
             answer, pool = a[attr], {"colour": COLOURS, "home": HOMES, "food": FOODS}[attr]
         else:
             c = rng.choice(countries)
-            q, answer, pool = f"Which city is the capital of {c['name']}?", c["capital"], [x["capital"] for x in
-                                                                                          countries]
+            q, answer, pool = f"The capital of {c['name']} is which city?", c["capital"], [x["capital"] for x in
+                                                                                            countries]
         options = rng.sample([o for o in pool if o != answer], 3) + [answer]
         rng.shuffle(options)
         style = rng.random()
@@ -843,8 +843,8 @@ def worksheet(rng: random.Random) -> str:
 
 
 CORPUS_KINDS = {  # kind -> weight (documents per 100)
-    "fact": 14, "pattern": 13, "story": 7, "description": 4, "medical": 3, "code": 3,
-    "dialogue": 9, "faq": 7, "quiz": 6, "forum": 7, "clinical": 8, "documented_code": 5, "review": 5,
+    "fact": 16, "pattern": 14, "story": 6, "description": 4, "medical": 3, "code": 3,
+    "dialogue": 8, "faq": 6, "quiz": 5, "forum": 7, "clinical": 7, "documented_code": 5, "review": 5,
     "drug_leaflet": 3, "worksheet": 6,
 }
 
@@ -1483,8 +1483,8 @@ def generate(out: Path) -> list[str]:
     emit("world", "facts", facts, "kind")
 
     rng = random.Random(101)
-    emit("corpus", "train", corpus_rows(rng, 24000), "kind")
-    emit("corpus", "validation", corpus_rows(rng, 1200), "kind")
+    emit("corpus", "train", corpus_rows(rng, 15600), "kind")
+    emit("corpus", "validation", corpus_rows(rng, 800), "kind")
     emit("corpus", "heldout_facts", heldout_fact_rows(random.Random(102), 300), "kind")
 
     rng = random.Random(202)
