@@ -663,6 +663,8 @@ def forum_thread(rng: random.Random, animals: list[dict], countries: list[dict])
     lines = [f"Thread: {title}", f"{users[0]} wrote:\n{post}"]
     for user, reply in zip(users[1:], replies):
         lines.append(f"{user} replied:\n{reply}")
+    if rng.random() < 0.3:
+        lines.append("Reply to this thread")
     return "\n\n".join(lines)
 
 
@@ -678,6 +680,7 @@ def clinical_record(rng: random.Random) -> str:
                                  f"{note}{extra} Assessment: {severity} case.",
                                  f"Triage note: {note}\nTriage category: {severity}",
                                  f"{note}\nTRIAGE: {severity.upper()}",
+                                 f"{note}\nTRIAGE CATEGORY\n{severity.upper()}",
                                  f"Triage form\nComplaint:\n{note}\nSeverity (mild, moderate or severe):\n{severity}"]))
     return "\n\n".join(notes)
 
@@ -740,11 +743,13 @@ def worksheet_item(rng: random.Random, kind: str) -> tuple[str, str]:
     words = random_sentence(rng, rng.randint(2, 4))
     word = rng.choice(WORD_POOL)
     if kind == "capitals":
-        return rng.choice(["Write in capital letters: ", "Rewrite in uppercase: "]) + words, words.upper()
+        return rng.choice(["Write in capital letters: ", "Rewrite in uppercase: ", "Rewrite in upper case: ",
+                           "Rewrite in all caps: "]) + words, words.upper()
     if kind == "small_letters":
         return rng.choice(["Write in small letters: ", "Rewrite in lowercase: "]) + words.upper(), words
     if kind == "backwards_order":
-        return rng.choice(["Write these words in the reverse order: ", "Put these words the other way round: "]) + \
+        return rng.choice(["Write these words in the reverse order: ", "Put these words the other way round: ",
+                           "Turn these words around: "]) + \
             words, " ".join(reversed(words.split()))
     if kind == "spell_backwards":
         return f"Spell this word backwards: {word}", word[::-1]
@@ -764,7 +769,8 @@ def worksheet_item(rng: random.Random, kind: str) -> tuple[str, str]:
             max(ws, key=len)
     if kind == "alphabet":
         ws = distinct_words(rng, 3)
-        return rng.choice(["Sort into alphabetical order: ", "Put in dictionary order (alphabetically): "]) + \
+        return rng.choice(["Sort into alphabetical order: ", "Put in dictionary order (alphabetically): ",
+                           "Write the words alphabetically: "]) + \
             " ".join(ws), " ".join(sorted(ws))
     if kind == "title":
         return f"Give every word a capital first letter: {words}", " ".join(capitalised(w) for w in words.split())
@@ -784,13 +790,15 @@ def worksheet_item(rng: random.Random, kind: str) -> tuple[str, str]:
         return rng.choice(["Circle the biggest number: ", "Circle the highest number: ",
                            "Circle the greatest number: "]) + " ".join(map(str, xs)), str(max(xs))
     if kind == "even":
+        if rng.random() < 0.5:
+            return f"Is {n} odd or even?", "even" if n % 2 == 0 else "odd"
         return f"Is {n} an even number? Answer yes or no.", "yes" if n % 2 == 0 else "no"
     if kind == "sum":
         m = rng.randint(0, 30)
-        return f"{n} + {m} =", str(n + m)
+        return rng.choice(["", "Compute: "]) + f"{n} + {m} =", str(n + m)
     if kind == "minus":
         m = rng.randint(0, n)
-        return f"{n} - {m} =", str(n - m)
+        return rng.choice(["", "Find the difference: "]) + f"{n} - {m} =", str(n - m)
     if kind == "vowels":
         return f"How many vowels (a, e, i, o, u) are in \"{word}\"?", str(sum(c in VOWELS for c in word))
     if kind == "hyphen":
@@ -799,7 +807,8 @@ def worksheet_item(rng: random.Random, kind: str) -> tuple[str, str]:
         c = rng.choice(COUNTRIES)
         return f"Underline the city mentioned: {rng.choice(PEOPLE)} took the train to {c['capital']}.", c["capital"]
     if kind == "number":
-        return rng.choice(["Underline the number: ", "Extract the number: "]) + \
+        return rng.choice(["Underline the number: ", "Extract the number: ",
+                           "Underline the number that appears in this sentence: "]) + \
             f"the {rng.choice(PLACES)} is {n} minutes away.", str(n)
     if kind == "name":
         person = rng.choice(PEOPLE)
@@ -812,14 +821,15 @@ def worksheet_item(rng: random.Random, kind: str) -> tuple[str, str]:
         return f"{c['capital']} is the capital of which country?", c["name"]
     if kind == "sentiment":
         positive = rng.random() < 0.5
-        return f"Classify the review as positive or negative: {review(rng, positive).strip()}", \
+        return rng.choice(["Classify the review as positive or negative: ",
+                           "State whether the review is positive or negative: "]) + review(rng, positive).strip(), \
             "positive" if positive else "negative"
     if kind == "severity":
         label = rng.choice(SEVERITY_LABELS)
-        return f"Classify the condition in this note by severity (mild, moderate or severe): " \
-               f"{medical_note(rng, label)}", label
+        return f"Classify the condition in this {rng.choice(['note', 'clinical note', 'medical note'])} by " \
+               f"severity (mild, moderate or severe): {medical_note(rng, label)}", label
     person, thing, city = rng.choice(PEOPLE), rng.choice(THINGS), rng.choice(COUNTRIES)["capital"]
-    return (f"Read the passage and write one sentence about it: On {rng.choice(DAYS)}, {person} went to the "
+    return (f"Read the {rng.choice(['passage', 'story'])} and write one sentence about it: On {rng.choice(DAYS)}, {person} went to the "
             f"{rng.choice(PLACES)} in {city}. {rng.choice(STORY_FILLERS)} {person} bought {thing}.",
             f"{person} bought {thing} in {city}.")
 
