@@ -947,7 +947,7 @@ INSTRUCTION_WORDING = {
                        "Put the words in the opposite order.", "Reverse the word order."],
                       ["Say the words from last to first.", "List the words backwards, keeping each word intact."]),
     "uppercase": (["Rewrite the text in uppercase.", "Convert the text to capital letters.",
-                   "Write the following in all caps.", "Make every letter a capital letter."],
+                   "Write the following in all caps.", "Change every letter to capital letters."],
                   ["Turn the text into upper case.", "Write the text using only capital letters."]),
     "extract_city": (["Which city is mentioned in the sentence?", "Extract the city name from the text.",
                       "Name the city in this sentence.", "Which town or city does the sentence name?"],
@@ -959,7 +959,7 @@ INSTRUCTION_WORDING = {
              "Add these numbers together."],
             ["Give the total of the two numbers.", "What do the numbers add up to?"]),
     "first_word": (["What is the first word of the text?", "Return the first word.",
-                    "Give the first word of the sentence.", "Which word comes first in the text?"],
+                    "Give the first word of the sentence.", "Which is the first word in the text?"],
                    ["Tell me the opening word.", "Write only the first word."]),
     "count_words": (["How many words are in the text?", "Count the words in the sentence.",
                      "Return the number of words.", "Count how many words there are."],
@@ -1514,13 +1514,14 @@ def generate(out: Path) -> list[str]:
     for r in train:
         seen.add(r["instruction"] + "\n" + r["input"])
     emit("instructions", "train", train, "task")
-    emit("instructions", "validation", instruction_rows(rng, 520, SEEN_FAMILIES, seen, heldout=True), "task")
-    emit("instructions", "test", instruction_rows(rng, 520, SEEN_FAMILIES, seen, heldout=True), "task")
+    # 50 held-out rows per family or composition: the labs sample up to 50 per family (hub profile)
+    emit("instructions", "validation", instruction_rows(rng, 1300, SEEN_FAMILIES, seen, heldout=True), "task")
+    emit("instructions", "test", instruction_rows(rng, 1300, SEEN_FAMILIES, seen, heldout=True), "task")
     emit("instructions", "test_new_phrasings",
-         instruction_rows(rng, 520, SEEN_FAMILIES, seen, heldout=True, new_phrasing=True), "task")
-    emit("instructions", "test_compositions", instruction_rows(rng, 240, list(COMPOSITIONS), seen, heldout=True),
+         instruction_rows(rng, 1300, SEEN_FAMILIES, seen, heldout=True, new_phrasing=True), "task")
+    emit("instructions", "test_compositions", instruction_rows(rng, 400, list(COMPOSITIONS), seen, heldout=True),
          "task")
-    emit("instructions", "test_heldout_families", instruction_rows(rng, 240, HELDOUT_FAMILIES, seen, heldout=True),
+    emit("instructions", "test_heldout_families", instruction_rows(rng, 300, HELDOUT_FAMILIES, seen, heldout=True),
          "task")
 
     rng = random.Random(505)
