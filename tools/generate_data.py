@@ -699,7 +699,9 @@ def documented_code(rng: random.Random) -> str:
     header, body = fn["code"].split("\n", 1)
     doc = CODE_DOCS[kind].format(x="the input", k="a constant")
     if rng.random() < 0.3:
-        doc += rng.choice([" Input and output are numbers.", " Input must not be empty."])
+        doc += (" Input and output are numbers." if kind in ("add_n", "mul_n", "square_plus", "clamp") else
+                " Input must be a string." if kind in ("reverse", "count_char", "greet", "repeat_word") else
+                " Input is a whole number." if kind == "is_multiple" else " Input must not be empty.")
     call, expected = fn["test"].split(" == ")
     comment = rng.choice(["# example", "# quick check", "# usage", "# test it with a user value"])
     return f"{header}\n    \"\"\"{doc}\"\"\"\n{body}\n\n{comment}\nprint({call})  # {expected}"
@@ -729,7 +731,7 @@ def review_page(rng: random.Random) -> str:
 
 
 WORKSHEET_ITEMS = [
-    # (item text, answer), with the skill vocabulary of the instruction families in worksheet wording
+    # exercise kinds: every instruction family's skill (held-out families' too), in worksheet wording
     "capitals", "small_letters", "backwards_order", "spell_backwards", "letters_count", "words_count",
     "first_last", "second", "longest", "alphabet", "title", "plural", "opposite", "next", "double", "biggest",
     "even", "sum", "minus", "vowels", "hyphen", "city", "number", "name", "day", "country", "summary",
