@@ -56,7 +56,10 @@ ADJECTIVES = ["small", "big", "quiet", "old", "bright", "happy", "cold", "warm",
 VERBS = ["runs", "sleeps", "sings", "waits", "jumps", "reads", "walks", "swims", "shines", "falls"]
 OPPOSITES = [("hot", "cold"), ("big", "small"), ("up", "down"), ("fast", "slow"), ("old", "new"),
              ("happy", "sad"), ("light", "dark"), ("open", "closed"), ("early", "late"), ("high", "low"),
-             ("full", "empty"), ("wet", "dry"), ("left", "right"), ("loud", "quiet"), ("hard", "soft")]
+             ("full", "empty"), ("wet", "dry"), ("left", "right"), ("loud", "quiet"), ("hard", "soft"),
+             ("near", "far"), ("thick", "thin"), ("strong", "weak"), ("clean", "dirty"), ("sweet", "sour"),
+             ("first", "last"), ("inside", "outside"), ("push", "pull"), ("true", "false"), ("win", "lose"),
+             ("buy", "sell"), ("day", "night"), ("rich", "poor"), ("start", "finish"), ("wide", "narrow")]
 
 
 def build_world(seed: int = 7) -> dict:
@@ -315,6 +318,11 @@ def sentiment_rows(rng: random.Random, n: int) -> list[dict]:
 # Code (fill-in-the-middle)
 # ---------------------------------------------------------------------------------------------------------------
 def code_function(rng: random.Random) -> dict:
+    return code_function_of_kind(rng)[1]
+
+
+def code_function_of_kind(rng: random.Random) -> tuple[str, dict]:
+    """(template kind, {name, code, test}) for one random function."""
     kind = rng.choice(["add_n", "mul_n", "is_multiple", "clamp", "count_char", "reverse", "sum_list",
                        "max_list", "greet", "square_plus", "count_above", "repeat_word"])
     k = rng.randint(2, 9)
@@ -388,7 +396,7 @@ def code_function(rng: random.Random) -> dict:
         code = f"def {name}(word, times={k}):\n    return ' '.join([word] * times)\n"
         word = rng.choice(NOUNS)
         test = f"{name}('{word}') == '{' '.join([word] * k)}'"
-    return {"name": name, "code": code, "test": test}
+    return kind, {"name": name, "code": code, "test": test}
 
 
 def code_rows(rng: random.Random, n: int, avoid: set[str]) -> list[dict]:
@@ -452,6 +460,8 @@ def story(rng: random.Random, animals: list[dict], countries: list[dict]) -> str
         f"{rng.choice(VERBS)} too.",
         f"{person} saw a {animal['colour']} animal near the {animal['home']}. It was eating {animal['food']}. "
         f"\"That is a {name},\" said {rng.choice(PEOPLE)}.",
+        f"Yesterday {person} painted the {rng.choice(NOUNS)} {rng.choice(COLOURS)}. It started to rain later, "
+        f"so {person} stayed inside.",
         f"{person} has {rng.randint(2, 9)} {plural(rng.choice(NOUNS))} and {rng.randint(2, 9)} "
         f"{plural(rng.choice(NOUNS))}. On {day} {person} gave one away to a friend from {country['name']}.",
     ]
@@ -480,12 +490,423 @@ def description(rng: random.Random, animals: list[dict], countries: list[dict]) 
             f"{c['capital']}. People there like to eat {c['food']}.")
 
 
+# --- documents that hold questions and answers the way real documents do (no chat or instruction template) ---
+def capitalised(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+def corpus_fact_qa(rng: random.Random, animals: list[dict], countries: list[dict]) -> tuple[str, str]:
+    """A question about a train-corpus fact and its answer, worded unlike the fine-tuning questions (no fine-tuning
+    validation/test question appears verbatim in the corpus; tests/test_data.py checks)."""
+    if rng.random() < 0.7:
+        a = rng.choice(animals)
+        name, Name = a["name"], capitalised(a["name"])
+        attr = rng.choice(["colour", "home", "food"])
+        q = rng.choice({
+            "colour": [f"Do you know what colour a {name} is?", f"Is a {name} {a['colour']}?",
+                       f"What colour is a {name}, then?", f"Which colour are the {name}s?"],
+            "home": [f"Where can I find a {name}?", f"Do you know where {name}s make their homes?",
+                     f"Where does a {name} live, then?", f"Which place do {name}s call home?"],
+            "food": [f"What does a {name} like to eat?", f"What do you feed a {name}?",
+                     f"Do you know what {name}s eat?", f"What food does a {name} look for?"]}[attr])
+        answer = {"colour": rng.choice([f"{Name}s are {a['colour']}.", f"A {name} is {a['colour']}.",
+                                        f"It is {a['colour']}.", f"{capitalised(a['colour'])}."]),
+                  "home": rng.choice([f"{Name}s live in the {a['home']}.", f"In the {a['home']}.",
+                                      f"You can find them in the {a['home']}.", f"{capitalised(a['home'])}."]),
+                  "food": rng.choice([f"{Name}s eat {a['food']}.", f"They like {a['food']}.",
+                                      f"Mostly {a['food']}.", f"{capitalised(a['food'])}."])}[attr]
+        return q, answer
+    c = rng.choice(countries)
+    if rng.random() < 0.6:
+        q = rng.choice([f"What is the capital city of {c['name']}?", f"Is {c['capital']} the capital of {c['name']}?",
+                        f"Which city is the seat of government in {c['name']}?",
+                        f"Do you know the capital of {c['name']}?"])
+        return q, rng.choice([f"{c['capital']} is the capital of {c['name']}.", f"It is {c['capital']}.",
+                              f"Yes, the capital is {c['capital']}."])
+    q = rng.choice([f"What food do people eat in {c['name']}?", f"What is the national food of {c['name']}?",
+                    f"What do they like to eat in {c['name']}?"])
+    return q, rng.choice([f"People in {c['name']} like to eat {c['food']}.", f"Mostly {c['food']}."])
+
+
+SHOP_LINES = [("Hello! How can I help you today?", "Good morning!"), ("Hi there. Can I help you?", "Hello!"),
+              ("Good morning! What can I do for you?", "Hey.")]
+
+
+def dialogue(rng: random.Random, animals: list[dict], countries: list[dict]) -> str:
+    """A short story with quoted speech: greetings, questions and their replies, thanks."""
+    p1, p2 = rng.sample(PEOPLE, 2)
+    city, place = rng.choice(countries)["capital"], rng.choice(PLACES)
+    greet, hello = rng.choice(SHOP_LINES)
+    lines = [f"{p1} went into the {place} in {city}. \"{hello}\" said {p1}.",
+             f"\"{greet}\" said the {rng.choice(['', 'helpful '])}assistant, {p2}." if rng.random() < 0.8 else
+             f"\"{greet.upper()}\" shouted the assistant, {p2}, from the back of the shop."]
+    for _ in range(rng.randint(1, 3)):
+        kind = rng.random()
+        if kind < 0.55:
+            q, a = corpus_fact_qa(rng, animals, countries)
+        elif kind < 0.8:
+            x, y = rng.randint(0, 40), rng.randint(0, 40)
+            q, a = rng.choice([(f"How much is {x} plus {y}?", f"That makes {x + y}."),
+                               (f"What do {x} and {y} add up to?", f"{x} and {y} make {x + y}."),
+                               (f"If I take {y} away from {x + y}, what is left?", f"{x} is left.")])
+        else:
+            positive = rng.random() < 0.5
+            q = f"Was the {rng.choice(['film', 'soup', 'concert', 'hotel', 'show'])} any good?"
+            a = review(rng, positive).strip()
+        lines.append(f"\"{q}\" asked {p1}.")
+        if rng.random() < 0.15:  # some replies are shouted: capital letters, as in real dialogue
+            lines.append(f"\"{a.upper()}\" shouted {p2}, because {p1} could not hear well.")
+        else:
+            lines.append(f"\"{a}\" {rng.choice(['said', 'answered', 'replied'])} {p2}.")
+    lines.append(rng.choice([f"\"Thanks!\" said {p1}. \"You are welcome!\" said {p2}.",
+                             f"\"THANK YOU!\" called {p1}. \"YOU ARE WELCOME!\" {p2} called back.",
+                             f"\"Thank you.\" \"You are welcome!\" {p2} smiled.",
+                             f"\"Great, thanks.\" {p1} waved and walked home."]))
+    return " ".join(lines)
+
+
+def faq_page(rng: random.Random, animals: list[dict], countries: list[dict]) -> str:
+    topic = rng.random()
+    if topic < 0.5:
+        pairs = [corpus_fact_qa(rng, animals, countries) for _ in range(rng.randint(3, 6))]
+        title = rng.choice(["Frequently asked questions about the animals of the world",
+                            "Questions visitors ask at the nature centre", "Travel FAQ"])
+    elif topic < 0.75:
+        drug, use, side = rng.choice(DRUGS)
+        pairs = [(f"What is {drug} used for?", f"{capitalised(drug)} is used for {use}."),
+                 (f"Does {drug} have side effects?", f"Yes. A common side effect is {side}."),
+                 (f"How much {drug} should I take?", DOSING[drug] + " Check the label or ask your pharmacist."),
+                 ("Can I take it with food?", rng.choice(["Yes, with or after food.", "Follow the label."])),
+                 (f"Why do doctors give {drug}?", f"Doctors give {drug} for {use}.")]
+        pairs = rng.sample(pairs, rng.randint(2, 5))
+        title = f"{capitalised(drug)}: frequently asked questions"
+    else:
+        pairs = rng.sample(CLINIC_FAQ, rng.randint(2, 4))
+        title = "Clinic FAQ"
+    style = rng.random()
+    if style < 0.5:
+        body = "\n\n".join(f"Q: {q}\nA: {a}" for q, a in pairs)
+    else:
+        body = "\n\n".join(f"{q}\n{a}" for q, a in pairs)
+    return f"{title}\n\n{body}"
+
+
+CLINIC_FAQ = [
+    ("When should I see a doctor?", "See a doctor if your symptoms get worse or do not improve after a few days."),
+    ("What counts as an emergency?", "Chest pain, sudden weakness, confusion or severe shortness of breath are "
+                                     "emergencies. Call for help at once."),
+    ("Is a sore throat serious?", "Usually not. A sore throat is mild and gets better with rest and fluids."),
+    ("How do doctors decide how severe a case is?", "They look at the symptoms and the vital signs, then rate the "
+                                                    "case as mild, moderate or severe."),
+    ("Can I bring my child?", "Yes, children are welcome with an adult."),
+    ("Do I need to book?", "No. You can walk in between Monday and Friday."),
+]
+DOSING = {
+    "ibuprofen": "Adults usually take 200 to 400 mg every 6 to 8 hours, and no more than 1200 mg in a day without "
+                 "a doctor's advice.",
+    "paracetamol": "Adults usually take 500 mg to 1 g every 4 to 6 hours, and no more than 4 g in 24 hours.",
+    "amoxicillin": "A common adult dose is 500 mg three times a day, for the number of days the doctor says.",
+    "metformin": "Adults often start with 500 mg once or twice a day with meals.",
+    "lisinopril": "A usual adult dose is 10 mg once a day.",
+    "salbutamol": "Adults usually take one or two puffs when needed.",
+    "cetirizine": "Adults usually take 10 mg once a day.",
+    "omeprazole": "Adults usually take 20 mg once a day before breakfast.",
+    "loratadine": "Adults usually take 10 mg once a day.",
+    "aspirin": "To prevent blood clots, adults often take 75 mg once a day.",
+    "atorvastatin": "Adults usually take 10 to 20 mg once a day.",
+    "prednisone": "The dose depends on the illness; a doctor decides it, often 5 to 60 mg a day.",
+}
+
+
+def drug_leaflet(rng: random.Random) -> str:
+    """A patient information page: uses, side effects and, as real leaflets do, dosing text."""
+    drug, use, side = rng.choice(DRUGS)
+    Drug = capitalised(drug)
+    parts = [f"{Drug} - patient information",
+             f"What {drug} is used for\n{Drug} is used for {use}.\nDoctors prescribe {drug} to treat these "
+             f"conditions.",
+             f"Possible side effects\nLike all medicines, {drug} can cause side effects. A common side effect is "
+             f"{side}. Tell your doctor if it does not go away.",
+             f"How to take {drug}\nThe dosage depends on your age and health. {DOSING[drug]} Swallow the tablets "
+             f"with water. Do not take more than the label says. Please ask your pharmacist if you are not sure.",
+             rng.choice([f"Before you take {drug}\nTell your doctor or pharmacist about any other medicines you "
+                         f"take.", f"Storing {drug}\nKeep this medication out of the sight and reach of children."])]
+    if rng.random() < 0.5:
+        parts[2], parts[3] = parts[3], parts[2]
+    return "\n\n".join(parts)
+
+
+def quiz(rng: random.Random, animals: list[dict], countries: list[dict]) -> str:
+    """Numbered multiple-choice questions, with the answer key at the end (as in a school quiz)."""
+    items, key = [], []
+    for i in range(1, rng.randint(2, 4) + 1):
+        if rng.random() < 0.7:
+            a = rng.choice(animals)
+            attr = rng.choice(["colour", "home", "food"])
+            q = {"colour": f"Which colour is a {a['name']}?", "home": f"Where do {a['name']}s make their homes?",
+                 "food": f"Which food does a {a['name']} eat?"}[attr]
+            answer, pool = a[attr], {"colour": COLOURS, "home": HOMES, "food": FOODS}[attr]
+        else:
+            c = rng.choice(countries)
+            q, answer, pool = f"The capital of {c['name']} is which city?", c["capital"], [x["capital"] for x in
+                                                                                            countries]
+        options = rng.sample([o for o in pool if o != answer], 3) + [answer]
+        rng.shuffle(options)
+        style = rng.random()
+        head = f"Question {i}: {q}" if style < 0.5 else f"{i}. {q}"
+        items.append(head + "\n" + "\n".join(f"{l}) {o}" for l, o in zip("ABCD", options)))
+        key.append(f"{i}. {'ABCD'[options.index(answer)]}")
+    title = rng.choice(["Quiz: animals and countries of the world", "Test your knowledge",
+                        "Geography and nature quiz", "Weekly quiz", "A multiple-choice quiz"])
+    title += rng.choice(["", "\nChoose one of the four options for each question.",
+                         "\nMake your choice from the four options below each question."])
+    return f"{title}\n\n" + "\n\n".join(items) + f"\n\n{rng.choice(['Answer key', 'Answers'])}: " + ", ".join(key)
+
+
+FORUM_TOPICS = ["animals", "travel", "health", "plans"]
+
+
+def forum_thread(rng: random.Random, animals: list[dict], countries: list[dict]) -> str:
+    """A question post and its replies."""
+    users = rng.sample(PEOPLE, 3)
+    topic = rng.choice(FORUM_TOPICS)
+    if topic in ("animals", "travel"):
+        q, a = corpus_fact_qa(rng, animals, countries)
+        title = q
+        post = rng.choice([f"Hi all, quick question. {q}", f"{q} I could not find it anywhere.",
+                           f"Sorry if this is a silly question. {q}"])
+        replies = [a, rng.choice(["Same answer here.", "I read that in a book too.", "That is right, I have seen it.",
+                                  "Thanks, that helps!"])]
+    elif topic == "health":
+        drug, use, side = rng.choice(DRUGS)
+        title = f"Side effects of {drug}?"
+        who = rng.choice(["me", "my mother", "my father", "my wife", "my son"])
+        post = f"The doctor gave {who} {drug} for {use}. Does anyone else get {side}?"
+        replies = [rng.choice([f"Yes, I had {side} for a week, then it stopped.",
+                               f"I'm sorry you feel unwell. I had {side} too, for a week."]),
+                   rng.choice(["Ask your pharmacist, they know best.", "Please talk to your doctor about it.",
+                               "Read the leaflet that came with it."])]
+    else:
+        if rng.random() < 0.6:
+            plan, you, reason = rng.choice(RISKY_PLANS)
+            title = f"Plan: {plan}"
+            post = rng.choice([f"I want to {plan}. What do you think?", f"Next week I am going to {plan}. Tips?",
+                               f"Starting next week I want to {plan}. Is that safe?"])
+            replies = [f"Be careful with that. {reason} Talk to a doctor first.", rng.choice([
+                "Talk to a doctor before you start.", "Please ask a doctor first.", "I would not do it."])]
+        else:
+            plan, you = rng.choice(BENIGN_PLANS)
+            title = f"Plan: {plan}"
+            post = rng.choice([f"I want to {plan}. Good idea?", f"I have decided to {plan}. Any tips?",
+                               f"I have been trying to {plan}. It feels good."])
+            replies = [rng.choice(["Good idea! Start today.", "That sounds healthy.", "Great plan, keep going."]),
+                       "I did the same and felt better."]
+    lines = [f"Thread: {title}", f"{users[0]} wrote:\n{post}"]
+    for user, reply in zip(users[1:], replies):
+        lines.append(f"{user} replied:\n{reply}")
+    if rng.random() < 0.3:
+        lines.append("Reply to this thread")
+    return "\n\n".join(lines)
+
+
+def clinical_record(rng: random.Random) -> str:
+    """Clinical notes with the severity written in a frame a record would have."""
+    notes = []
+    for _ in range(rng.randint(1, 3)):
+        severity = rng.choice(SEVERITY_LABELS)
+        note = medical_note(rng, severity)
+        extra = {"mild": " Discharge Instruction Sheet given.", "moderate": "",
+                 "severe": " Rapid Response Team called."}[severity] if rng.random() < 0.3 else ""
+        notes.append(rng.choice([f"{note}{extra}\nAssessment: {severity}.", f"Note: {note}\nSeverity: {severity}",
+                                 f"{note}{extra} Assessment: {severity} case.",
+                                 f"Triage note: {note}\nTriage category: {severity}",
+                                 f"{note}\nTRIAGE: {severity.upper()}",
+                                 f"{note}\nTRIAGE CATEGORY\n{severity.upper()}",
+                                 f"Triage form\nComplaint:\n{note}\nSeverity (mild, moderate or severe):\n{severity}"]))
+    return "\n\n".join(notes)
+
+
+CODE_DOCS = {"add_n": "Return {x} plus {k}.", "mul_n": "Return {x} times {k}.", "is_multiple":
+             "Return True if n can be divided by {k}.", "clamp": "Keep x between two limits.",
+             "count_char": "Count how many times a letter occurs in the text.", "reverse": "Return the text backwards.",
+             "sum_list": "Add up all the numbers in the list.", "max_list": "Return the largest item in the list.",
+             "greet": "Return a greeting for the user.", "square_plus": "Return x squared plus {k}.",
+             "count_above": "Count the items above {k}.", "repeat_word": "Repeat the word a number of times."}
+
+
+def documented_code(rng: random.Random) -> str:
+    """A function with a docstring, a comment and a usage line, as in a real source file."""
+    kind, fn = code_function_of_kind(rng)
+    header, body = fn["code"].split("\n", 1)
+    doc = CODE_DOCS[kind].format(x="the input", k="a constant")
+    if rng.random() < 0.3:
+        doc += (" Input and output are numbers." if kind in ("add_n", "mul_n", "square_plus", "clamp") else
+                " Input must be a string." if kind in ("reverse", "count_char", "greet", "repeat_word") else
+                " Input is a whole number." if kind == "is_multiple" else " Input must not be empty.")
+    call, expected = fn["test"].split(" == ")
+    comment = rng.choice(["# example", "# quick check", "# usage", "# test it with a user value"])
+    return f"{header}\n    \"\"\"{doc}\"\"\"\n{body}\n\n{comment}\nprint({call})  # {expected}"
+
+
+def settings_file(rng: random.Random) -> str:
+    """A small configuration script for a help desk (variable names a chat template also uses)."""
+    person, helper = rng.sample(PEOPLE, 2)
+    return (f"# help desk settings\nsystem_name = \"{rng.choice(COUNTRIES)['capital']} library system\"\n"
+            f"assistant_name = \"{helper}\"\nuser_name = \"{person}\"\ntool_count = {rng.randint(2, 9)}\n\n\n"
+            f"def welcome(user):\n    \"\"\"Greet the user by name.\"\"\"\n    return f'Hello, {{user}}!'\n\n\n"
+            f"print(assistant_name, \"helps\", user_name)  # {helper} helps {person}")
+
+
+def review_page(rng: random.Random) -> str:
+    """Short reviews, as on a review site, covering the sentiment vocabulary."""
+    out = []
+    for _ in range(rng.randint(1, 3)):
+        positive = rng.random() < 0.5
+        stars = rng.choice([4, 5]) if positive else rng.choice([1, 2])
+        if rng.random() < 0.3:
+            out.append(f"Customer feedback form\nComment:\n{review(rng, positive).strip()}\n"
+                       f"Overall sentiment (positive or negative):\n{'positive' if positive else 'negative'}")
+        else:
+            out.append(f"{rng.choice(PEOPLE)} gave {stars} stars: {review(rng, positive).strip()}")
+    return "\n".join(out)
+
+
+WORKSHEET_ITEMS = [
+    # exercise kinds: every instruction family's skill (held-out families' too), in worksheet wording
+    "capitals", "small_letters", "backwards_order", "spell_backwards", "letters_count", "words_count",
+    "first_last", "second", "longest", "alphabet", "title", "plural", "opposite", "next", "double", "biggest",
+    "even", "sum", "minus", "vowels", "hyphen", "city", "number", "name", "day", "country", "summary",
+    "sentiment", "severity",
+]
+STORY_FILLERS = ["The weather was fine.", "It was busy.", "There was music outside.", "Many people were there.",
+                 "It started to rain later."]
+
+
+def worksheet_item(rng: random.Random, kind: str) -> tuple[str, str]:
+    words = random_sentence(rng, rng.randint(2, 4))
+    word = rng.choice(WORD_POOL)
+    if kind == "capitals":
+        return rng.choice(["Write in capital letters: ", "Rewrite in uppercase: ", "Rewrite in upper case: ",
+                           "Rewrite in all caps: "]) + words, words.upper()
+    if kind == "small_letters":
+        return rng.choice(["Write in small letters: ", "Rewrite in lowercase: "]) + words.upper(), words
+    if kind == "backwards_order":
+        return rng.choice(["Write these words in the reverse order: ", "Put these words the other way round: ",
+                           "Turn these words around: "]) + \
+            words, " ".join(reversed(words.split()))
+    if kind == "spell_backwards":
+        return f"Spell this word backwards: {word}", word[::-1]
+    if kind == "letters_count":
+        return f"Count the letters in \"{word}\".", str(len(word))
+    if kind == "words_count":
+        return f"How many words does \"{words}\" have?", str(len(words.split()))
+    if kind == "first_last":
+        which = rng.choice(["first", "last"])
+        return rng.choice(["Underline the {} word: ", "Name the {} word: "]).format(which) + words, \
+            words.split()[0 if which == "first" else -1]
+    if kind == "second":
+        return f"Circle the second word: {words}", words.split()[1]
+    if kind == "longest":
+        ws = distinct_words(rng, 3)
+        return rng.choice(["Find the word with the most letters: ", "Circle the longest word: "]) + " ".join(ws), \
+            max(ws, key=len)
+    if kind == "alphabet":
+        ws = distinct_words(rng, 3)
+        return rng.choice(["Sort into alphabetical order: ", "Put in dictionary order (alphabetically): ",
+                           "Write the words alphabetically: "]) + \
+            " ".join(ws), " ".join(sorted(ws))
+    if kind == "title":
+        return f"Give every word a capital first letter: {words}", " ".join(capitalised(w) for w in words.split())
+    if kind == "plural":
+        noun = rng.choice(NOUNS)
+        return rng.choice([f"One {noun}, two ...?", f"Write the plural of the noun: {noun}"]), plural(noun)
+    if kind == "opposite":
+        a, b = rng.choice(OPPOSITES)
+        return f"The opposite of {a} is ...", b
+    n = rng.randint(0, 99)
+    if kind == "next":
+        return f"Which number comes after {n}?", str(n + 1)
+    if kind == "double":
+        return f"Double {n}.", str(2 * n)
+    if kind == "biggest":
+        xs = rng.sample(range(100), 4)
+        return rng.choice(["Circle the biggest number: ", "Circle the highest number: ",
+                           "Circle the greatest number: "]) + " ".join(map(str, xs)), str(max(xs))
+    if kind == "even":
+        if rng.random() < 0.5:
+            return f"Is {n} odd or even?", "even" if n % 2 == 0 else "odd"
+        return f"Is {n} an even number? Answer yes or no.", "yes" if n % 2 == 0 else "no"
+    if kind == "sum":
+        m = rng.randint(0, 30)
+        return rng.choice(["", "Compute: "]) + f"{n} + {m} =", str(n + m)
+    if kind == "minus":
+        m = rng.randint(0, n)
+        return rng.choice(["", "Find the difference: "]) + f"{n} - {m} =", str(n - m)
+    if kind == "vowels":
+        return f"How many vowels (a, e, i, o, u) are in \"{word}\"?", str(sum(c in VOWELS for c in word))
+    if kind == "hyphen":
+        return f"Join with hyphens: {words}", "-".join(words.split())
+    if kind == "city":
+        c = rng.choice(COUNTRIES)
+        return f"Underline the city mentioned: {rng.choice(PEOPLE)} took the train to {c['capital']}.", c["capital"]
+    if kind == "number":
+        return rng.choice(["Underline the number: ", "Extract the number: ",
+                           "Underline the number that appears in this sentence: "]) + \
+            f"the {rng.choice(PLACES)} is {n} minutes away.", str(n)
+    if kind == "name":
+        person = rng.choice(PEOPLE)
+        return f"Underline the person's name: on the way home {person} found a {rng.choice(NOUNS)}.", person
+    if kind == "day":
+        day = rng.choice(DAYS)
+        return f"Underline the day: the {rng.choice(PLACES)} opens late on {day}.", day
+    if kind == "country":
+        c = rng.choice(COUNTRIES)
+        return f"{c['capital']} is the capital of which country?", c["name"]
+    if kind == "sentiment":
+        positive = rng.random() < 0.5
+        return rng.choice(["Classify the review as positive or negative: ",
+                           "State whether the review is positive or negative: "]) + review(rng, positive).strip(), \
+            "positive" if positive else "negative"
+    if kind == "severity":
+        label = rng.choice(SEVERITY_LABELS)
+        return f"Classify the condition in this {rng.choice(['note', 'clinical note', 'medical note'])} by " \
+               f"severity (mild, moderate or severe): {medical_note(rng, label)}", label
+    person, thing, city = rng.choice(PEOPLE), rng.choice(THINGS), rng.choice(COUNTRIES)["capital"]
+    return (f"Read the {rng.choice(['passage', 'story'])} and write one sentence about it: On {rng.choice(DAYS)}, {person} went to the "
+            f"{rng.choice(PLACES)} in {city}. {rng.choice(STORY_FILLERS)} {person} bought {thing}.",
+            f"{person} bought {thing} in {city}.")
+
+
+def worksheet(rng: random.Random) -> str:
+    """A school worksheet: numbered exercises, the answers at the end."""
+    kinds = rng.sample(WORKSHEET_ITEMS, rng.randint(3, 6))
+    items = [worksheet_item(rng, k) for k in kinds]
+    title = rng.choice(["Word games, sheet {}", "Homework for class {}", "Puzzle page {}", "Practice sheet {}"])
+    intro = rng.choice(["", "\nKeep your answers short. You can use the calculator tool to check the sums.",
+                        "\nAlways answer in pencil.", "\nPlease use a pen and write neatly."])
+    if rng.random() < 0.5:
+        body = "\n".join(f"{i}. {q}" for i, (q, _) in enumerate(items, 1))
+    else:
+        body = "\n\n".join(f"Exercise {i}\n{q}" for i, (q, _) in enumerate(items, 1))
+    if rng.random() < 0.5:
+        answers = "Answers\n" + "\n".join(f"{i}. {a}" for i, (_, a) in enumerate(items, 1))
+    else:
+        answers = "Answers, in order:\n" + "\n".join(a for _, a in items)
+    return f"{title.format(rng.randint(1, 9))}{intro}\n\n{body}\n\n{answers}"
+
+
+CORPUS_KINDS = {  # kind -> weight (documents per 100)
+    "fact": 16, "pattern": 14, "story": 6, "description": 4, "medical": 3, "code": 3,
+    "dialogue": 8, "faq": 6, "quiz": 5, "forum": 7, "clinical": 7, "documented_code": 5, "review": 5,
+    "drug_leaflet": 3, "worksheet": 6,
+}
+
+
 def corpus_rows(rng: random.Random, n: int) -> list[dict]:
     """Train and validation documents come from the same distribution (validation measures fit)."""
     animals, countries = ANIMALS, COUNTRIES
     t_a, t_c = TRAIN_ANIMAL_FACTS, TRAIN_COUNTRY_FACTS
-    kinds = ["fact"] * 22 + ["pattern"] * 20 + ["story"] * 20 + ["description"] * 10 + ["medical"] * 18 + \
-        ["code"] * 10
+    kinds = [kind for kind, weight in CORPUS_KINDS.items() for _ in range(weight)]
     rows = []
     for _ in range(n):
         kind = rng.choice(kinds)
@@ -499,8 +920,26 @@ def corpus_rows(rng: random.Random, n: int) -> list[dict]:
             text = description(rng, animals, countries)
         elif kind == "medical":
             text = " ".join(medical_note(rng, rng.choice(SEVERITY_LABELS)) for _ in range(rng.randint(1, 3)))
-        else:
+        elif kind == "code":
             text = "\n".join(code_function(rng)["code"] for _ in range(rng.randint(1, 2))).rstrip("\n")
+        elif kind == "dialogue":
+            text = dialogue(rng, animals, countries)
+        elif kind == "faq":
+            text = faq_page(rng, animals, countries)
+        elif kind == "quiz":
+            text = quiz(rng, animals, countries)
+        elif kind == "forum":
+            text = forum_thread(rng, animals, countries)
+        elif kind == "clinical":
+            text = clinical_record(rng)
+        elif kind == "documented_code":
+            text = documented_code(rng) if rng.random() < 0.85 else settings_file(rng)
+        elif kind == "review":
+            text = review_page(rng)
+        elif kind == "drug_leaflet":
+            text = drug_leaflet(rng)
+        else:
+            text = worksheet(rng)
         rows.append({"text": text, "kind": kind})
     return rows
 
@@ -517,39 +956,137 @@ def heldout_fact_rows(rng: random.Random, n: int) -> list[dict]:
 # ---------------------------------------------------------------------------------------------------------------
 # Instructions
 # ---------------------------------------------------------------------------------------------------------------
+# 26 families are fine-tuned on (train, validation, test, test_new_phrasings); 6 more exist only in
+# test_heldout_families; test_compositions chains two trained skills ("compose:uppercase+last_word").
 SEEN_FAMILIES = ["fact_qa", "summarise", "classify_severity", "classify_sentiment", "reverse_words", "uppercase",
-                 "extract_city", "extract_number", "add", "first_word", "count_words"]
-UNSEEN_FAMILIES = ["last_word", "lowercase"]
+                 "extract_city", "extract_number", "add", "first_word", "count_words", "last_word", "second_word",
+                 "longest_word", "sort_words", "capitalise", "first_letter", "reverse_letters", "count_letters",
+                 "plural", "opposite", "next_number", "double", "max_number", "is_even", "extract_name"]
+# Held out of every fine-tuning split. lowercase and subtract mirror a trained family (uppercase, add); the other
+# four need a skill no trained family has (vowels, a fact read backwards, a day name, joining with hyphens).
+HELDOUT_FAMILIES = ["lowercase", "subtract", "count_vowels", "country_of_capital", "extract_day", "join_words"]
 
+# family -> (wordings used in train/validation/test, wordings used only in test_new_phrasings)
 INSTRUCTION_WORDING = {
-    "fact_qa": ["Answer the question.", "Answer the following question in a few words.",
-                "Please answer this question.", "Give a short answer to the question."],
-    "summarise": ["Summarise the text in one sentence.", "Write a one-sentence summary of the text.",
-                  "Summarize the following passage briefly.", "Give a short summary."],
-    "classify_severity": ["Classify the severity of this medical note as mild, moderate or severe.",
-                          "How severe is the condition in this note? Answer mild, moderate or severe.",
-                          "Label the clinical note with its severity: mild, moderate or severe."],
-    "classify_sentiment": ["Is this review positive or negative?",
-                           "Classify the sentiment of the review as positive or negative.",
-                           "What is the sentiment of this text? Answer positive or negative."],
-    "reverse_words": ["Reverse the order of the words.", "Write the words in reverse order.",
-                      "Put the words in the opposite order."],
-    "uppercase": ["Rewrite the text in uppercase.", "Convert the text to capital letters.",
-                  "Write the following in all caps."],
-    "extract_city": ["Which city is mentioned in the sentence?", "Extract the city name from the text.",
-                     "Name the city in this sentence."],
-    "extract_number": ["Extract the number from the sentence.", "What number appears in the text?",
-                       "Find the number in this sentence."],
-    "add": ["Add the two numbers.", "Compute the sum.", "What is the sum of these numbers?"],
-    "first_word": ["What is the first word of the text?", "Return the first word.",
-                   "Give the first word of the sentence."],
-    "count_words": ["How many words are in the text?", "Count the words in the sentence.",
-                    "Return the number of words."],
-    "last_word": ["What is the last word of the text?", "Return the last word.",
-                  "Give the last word of the sentence."],
-    "lowercase": ["Rewrite the text in lowercase.", "Convert the text to small letters.",
-                  "Write the following without capital letters."],
+    "fact_qa": (["Answer the question.", "Answer the following question in a few words.",
+                 "Please answer this question.", "Give a short answer to the question."],
+                ["Reply to this question with a few words.", "Respond briefly to the question below."]),
+    "summarise": (["Summarise the text in one sentence.", "Write a one-sentence summary of the text.",
+                   "Summarize the following passage briefly.", "Give a short summary."],
+                  ["Sum up the story in a single sentence.", "Condense the passage into one short sentence."]),
+    "classify_severity": (["Classify the severity of this medical note as mild, moderate or severe.",
+                           "How severe is the condition in this note? Answer mild, moderate or severe.",
+                           "Label the clinical note with its severity: mild, moderate or severe.",
+                           "Rate the severity of the note: mild, moderate or severe."],
+                          ["Is the patient's condition mild, moderate or severe?",
+                           "Grade this case as mild, moderate or severe."]),
+    "classify_sentiment": (["Is this review positive or negative?",
+                            "Classify the sentiment of the review as positive or negative.",
+                            "What is the sentiment of this text? Answer positive or negative.",
+                            "Does the review sound positive or negative?"],
+                           ["Tell me if the opinion below is positive or negative.",
+                            "Decide whether this review is positive or negative."]),
+    "reverse_words": (["Reverse the order of the words.", "Write the words in reverse order.",
+                       "Put the words in the opposite order.", "Reverse the word order."],
+                      ["Say the words from last to first.", "List the words backwards, keeping each word intact."]),
+    "uppercase": (["Rewrite the text in uppercase.", "Convert the text to capital letters.",
+                   "Write the following in all caps.", "Change every letter to capital letters."],
+                  ["Turn the text into upper case.", "Write the text using only capital letters."]),
+    "extract_city": (["Which city is mentioned in the sentence?", "Extract the city name from the text.",
+                      "Name the city in this sentence.", "Which town or city does the sentence name?"],
+                     ["Pick out the city in the sentence.", "Tell me the city this sentence mentions."]),
+    "extract_number": (["Extract the number from the sentence.", "What number appears in the text?",
+                        "Find the number in this sentence.", "Write down the number in the text."],
+                       ["Pull out the number from the text.", "Which number does the sentence contain?"]),
+    "add": (["Add the two numbers.", "Compute the sum.", "What is the sum of these numbers?",
+             "Add these numbers together."],
+            ["Give the total of the two numbers.", "What do the numbers add up to?"]),
+    "first_word": (["What is the first word of the text?", "Return the first word.",
+                    "Give the first word of the sentence.", "Which is the first word in the text?"],
+                   ["Tell me the opening word.", "Write only the first word."]),
+    "count_words": (["How many words are in the text?", "Count the words in the sentence.",
+                     "Return the number of words.", "Count how many words there are."],
+                    ["How long is the text, in words?", "Give the word count."]),
+    "last_word": (["What is the last word of the text?", "Return the last word.",
+                   "Give the last word of the sentence.", "Which word comes last in the text?"],
+                  ["Tell me the final word.", "Write only the last word."]),
+    "second_word": (["What is the second word?", "Return the second word of the text.",
+                     "Give the word that comes second.", "Which word is in second place?"],
+                    ["Tell me word number two.", "Write only the second word."]),
+    "longest_word": (["What is the longest word in the text?", "Return the longest word.",
+                      "Which word has the most letters?", "Find the longest word in the sentence."],
+                     ["Tell me the word with the greatest number of letters.", "Write only the longest word."]),
+    "sort_words": (["Sort the words alphabetically.", "Put the words in alphabetical order.",
+                    "Arrange the words from A to Z.", "List the words in dictionary order."],
+                   ["Order the words alphabetically.", "Write the words sorted from A to Z."]),
+    "capitalise": (["Capitalise the first letter of each word.", "Start every word with a capital letter.",
+                    "Write the text in title case.", "Give each word an initial capital."],
+                   ["Make the first letter of every word upper case.", "Convert the text to title case."]),
+    "first_letter": (["What is the first letter of the word?", "Return the first letter.",
+                      "Give the letter the word starts with.", "Which letter does the word begin with?"],
+                     ["Tell me the opening letter of the word.", "Write only the first letter of the word."]),
+    "reverse_letters": (["Spell the word backwards.", "Reverse the letters of the word.",
+                         "Write the word back to front.", "Write the letters of the word in reverse order."],
+                        ["Flip the word so it reads from right to left.", "Turn the word around letter by letter."]),
+    "count_letters": (["How many letters are in the word?", "Count the letters in the word.",
+                       "Return the number of letters.", "How long is the word, in letters?"],
+                      ["Give the letter count of the word.", "Tell me how many letters the word has."]),
+    "plural": (["Give the plural of the word.", "Write the plural form.", "What is the plural of this noun?",
+                "Make the word plural."],
+               ["Turn the noun into its plural.", "How do you say more than one of these?"]),
+    "opposite": (["What is the opposite of the word?", "Give the opposite.",
+                  "Write a word with the opposite meaning.", "Return the antonym of the word."],
+                 ["Name the word that means the reverse.", "Tell me the opposite of this word."]),
+    "next_number": (["What number comes next?", "Add one to the number.", "Give the next number.",
+                     "What is the number plus one?"],
+                    ["Which number follows this one?", "Count one up from the number."]),
+    "double": (["Double the number.", "Multiply the number by two.", "What is twice the number?",
+                "Give the number times two."],
+               ["Tell me two times the number.", "Make the number twice as big."]),
+    "max_number": (["Which number is the largest?", "Return the biggest number.", "Find the maximum.",
+                    "What is the highest number in the list?"],
+                   ["Pick the greatest of these numbers.", "Tell me the largest value."]),
+    "is_even": (["Is the number even? Answer yes or no.", "Is this number even? Reply yes or no.",
+                 "Answer yes if the number is even and no if it is odd.",
+                 "Can the number be divided by two? Answer yes or no."],
+                ["Say yes for an even number and no for an odd one.",
+                 "Tell me whether the number is even: yes or no."]),
+    "extract_name": (["Who is mentioned in the sentence?", "Extract the person's name.",
+                      "Name the person in the text.", "Which person does the sentence talk about?"],
+                     ["Pick out the name of the person.", "Tell me whose name appears in the text."]),
+    # held-out families: every wording is used only in test_heldout_families
+    "lowercase": (["Rewrite the text in lowercase.", "Convert the text to small letters.",
+                   "Write the following without capital letters.", "Make every letter a small letter."], []),
+    "subtract": (["Subtract the second number from the first.", "What is the first number minus the second?",
+                  "Compute the difference of the two numbers.", "Take the second number away from the first."], []),
+    "count_vowels": (["How many vowels are in the word?", "Count the vowels in the word.",
+                      "Return the number of vowels.", "Give the vowel count of the word."], []),
+    "country_of_capital": (["Which country has this capital?", "Name the country whose capital this is.",
+                            "Of which country is this city the capital?", "Give the country for this capital city."],
+                           []),
+    "extract_day": (["On which day does this happen?", "Extract the day of the week.", "Which day is mentioned?",
+                     "Name the day in the sentence."], []),
+    "join_words": (["Join the words with hyphens.", "Connect the words with a hyphen between each pair.",
+                    "Write the words as one string joined by hyphens.", "Put a hyphen between the words."], []),
 }
+# New compositions of two trained skills (outer applied to the result of inner); never in any train split.
+COMPOSITIONS = {
+    "compose:uppercase+last_word": ["Write the last word in capital letters.",
+                                    "Give the last word of the text in uppercase."],
+    "compose:uppercase+first_word": ["Write the first word in capital letters.",
+                                     "Return the first word in uppercase."],
+    "compose:reverse_letters+last_word": ["Spell the last word backwards.", "Reverse the letters of the last word."],
+    "compose:count_letters+first_word": ["How many letters are in the first word?",
+                                         "Count the letters of the first word."],
+    "compose:first_letter+last_word": ["What is the first letter of the last word?",
+                                       "Give the letter the last word starts with."],
+    "compose:plural+last_word": ["Give the plural of the last word.", "Make the last word plural."],
+    "compose:double+add": ["Add the two numbers and double the result.", "What is twice the sum of the numbers?"],
+    "compose:uppercase+reverse_words": ["Reverse the order of the words and write them in capital letters.",
+                                        "Write the words in reverse order, in uppercase."],
+}
+WORD_POOL = NOUNS + ADJECTIVES + COLOURS + HOMES + FOODS + ANIMAL_NAMES[:32] + PLACES
+VOWELS = "aeiou"
 
 
 # A quarter of the facts are never asked about in any fine-tuning train split (instructions, chat, mcq); the
@@ -588,70 +1125,139 @@ def random_sentence(rng: random.Random, n_words: int) -> str:
     return " ".join(words)
 
 
-def instruction_example(rng: random.Random, family: str, heldout: bool) -> dict:
-    instruction = rng.choice(INSTRUCTION_WORDING[family])
-    inp = ""
+def distinct_words(rng: random.Random, n: int) -> list[str]:
+    return rng.sample(NOUNS + ADJECTIVES, n)
+
+
+def skill_input(rng: random.Random, family: str, heldout: bool) -> tuple[str, str]:
+    """(input, output) for one family; `heldout` restricts fact_qa to facts never asked in a train split."""
     if family == "fact_qa":
-        q, out = fact_question(rng, heldout)
-        if rng.random() < 0.5:  # half the time the question is the instruction itself, with an empty input
-            instruction, inp = q, ""
-        else:
-            inp = q
-    elif family == "summarise":
+        return fact_question(rng, heldout)
+    if family == "summarise":
         person, thing, place, day = rng.choice(PEOPLE), rng.choice(THINGS), rng.choice(PLACES), rng.choice(DAYS)
         city = rng.choice(COUNTRIES)["capital"]
-        filler = rng.choice(["The weather was fine.", "It was busy.", "There was music outside.",
-                             "Many people were there.", "It started to rain later."])
-        inp = (f"On {day}, {person} went to the {place} in {city}. {filler} {person} bought {thing}. "
-               f"Then {person} went home.")
-        out = f"{person} bought {thing} in {city}."
-    elif family == "classify_severity":
+        filler = rng.choice(STORY_FILLERS)
+        return (f"On {day}, {person} went to the {place} in {city}. {filler} {person} bought {thing}. "
+                f"Then {person} went home."), f"{person} bought {thing} in {city}."
+    if family == "classify_severity":
         label = rng.choice(SEVERITY_LABELS)
-        inp, out = medical_note(rng, label), label
-    elif family == "classify_sentiment":
+        return medical_note(rng, label), label
+    if family == "classify_sentiment":
         positive = rng.random() < 0.5
-        inp, out = review(rng, positive).strip(), "positive" if positive else "negative"
-    elif family == "reverse_words":
-        inp = random_sentence(rng, rng.randint(2, 5))
-        out = " ".join(reversed(inp.split()))
-    elif family == "uppercase":
-        inp = random_sentence(rng, rng.randint(1, 4))
-        out = inp.upper()
-    elif family == "lowercase":
-        out = random_sentence(rng, rng.randint(1, 4))
-        inp = out.upper()
-    elif family == "extract_city":
-        city = rng.choice(COUNTRIES)["capital"]
-        inp = rng.choice([f"{rng.choice(PEOPLE)} moved to {city} last year.",
-                          f"The train to {city} leaves on {rng.choice(DAYS)}.",
-                          f"We met {rng.choice(PEOPLE)} at the {rng.choice(PLACES)} in {city}.",
-                          f"In {city} the {rng.choice(PLACES)} opens early."])
-        out = city
-    elif family == "extract_number":
-        n = rng.randint(2, 99)
-        inp = rng.choice([f"{rng.choice(PEOPLE)} has {n} {plural(rng.choice(NOUNS))}.",
-                          f"The {rng.choice(PLACES)} is {n} minutes away.",
-                          f"There were {n} {rng.choice(ANIMALS)['name']}s in the {rng.choice(HOMES)}."])
-        out = str(n)
-    elif family == "add":
-        a, b = rng.randint(0, 30), rng.randint(0, 30)
-        inp = rng.choice([f"{a} + {b}", f"{a} and {b}", f"What is {a} plus {b}?"])
-        out = str(a + b)
-    elif family in ("first_word", "last_word", "count_words"):
+        return review(rng, positive).strip(), "positive" if positive else "negative"
+    if family in ("reverse_words", "uppercase", "lowercase", "count_words", "first_word", "last_word", "second_word",
+                  "join_words"):
         inp = random_sentence(rng, rng.randint(2, 6))
         words = inp.split()
-        out = {"first_word": words[0], "last_word": words[-1], "count_words": str(len(words))}[family]
-    else:
-        raise ValueError(family)
-    return {"instruction": instruction, "input": inp, "output": out, "task": family}
+        out = {"reverse_words": " ".join(reversed(words)), "uppercase": inp.upper(), "lowercase": inp,
+               "count_words": str(len(words)), "first_word": words[0], "last_word": words[-1],
+               "second_word": words[1], "join_words": "-".join(words)}[family]
+        return (inp.upper() if family == "lowercase" else inp), out
+    if family == "capitalise":
+        inp = random_sentence(rng, rng.randint(2, 5))
+        return inp, " ".join(w[0].upper() + w[1:] for w in inp.split())
+    if family == "longest_word":
+        while True:
+            words = distinct_words(rng, rng.randint(2, 5))
+            lengths = sorted(len(w) for w in words)
+            if len(words) == 1 or lengths[-1] > lengths[-2]:
+                return " ".join(words), max(words, key=len)
+    if family == "sort_words":
+        words = distinct_words(rng, rng.randint(2, 5))
+        return " ".join(words), " ".join(sorted(words))
+    if family in ("first_letter", "reverse_letters", "count_letters", "count_vowels"):
+        word = rng.choice(WORD_POOL)
+        out = {"first_letter": word[0], "reverse_letters": word[::-1], "count_letters": str(len(word)),
+               "count_vowels": str(sum(c in VOWELS for c in word))}[family]
+        return word, out
+    if family == "plural":
+        word = rng.choice(NOUNS + [t for t in HOMES + PLACES if not t.endswith("s")])
+        return word, plural(word)
+    if family == "opposite":
+        a, b = rng.choice(OPPOSITES)
+        return (a, b) if rng.random() < 0.5 else (b, a)
+    if family == "next_number":
+        n = rng.randint(0, 998)
+        return str(n), str(n + 1)
+    if family == "double":
+        n = rng.randint(0, 99)
+        return str(n), str(2 * n)
+    if family == "max_number":
+        xs = rng.sample(range(0, 100), rng.randint(3, 5))
+        return " ".join(str(x) for x in xs), str(max(xs))
+    if family == "is_even":
+        n = rng.randint(0, 999)
+        return str(n), "yes" if n % 2 == 0 else "no"
+    if family == "add":
+        a, b = rng.randint(0, 30), rng.randint(0, 30)
+        return rng.choice([f"{a} + {b}", f"{a} and {b}", f"What is {a} plus {b}?"]), str(a + b)
+    if family == "subtract":
+        a, b = sorted((rng.randint(0, 40), rng.randint(0, 40)), reverse=True)
+        return rng.choice([f"{a} - {b}", f"{a} and {b}", f"{a}, {b}"]), str(a - b)
+    if family == "extract_city":
+        city = rng.choice(COUNTRIES)["capital"]
+        return rng.choice([f"{rng.choice(PEOPLE)} moved to {city} last year.",
+                           f"The train to {city} leaves on {rng.choice(DAYS)}.",
+                           f"We met {rng.choice(PEOPLE)} at the {rng.choice(PLACES)} in {city}.",
+                           f"In {city} the {rng.choice(PLACES)} opens early."]), city
+    if family == "extract_number":
+        n = rng.randint(2, 99)
+        return rng.choice([f"{rng.choice(PEOPLE)} has {n} {plural(rng.choice(NOUNS))}.",
+                           f"The {rng.choice(PLACES)} is {n} minutes away.",
+                           f"There were {n} {rng.choice(ANIMALS)['name']}s in the {rng.choice(HOMES)}."]), str(n)
+    if family == "extract_name":
+        person = rng.choice(PEOPLE)
+        return rng.choice([f"Yesterday {person} painted the {rng.choice(NOUNS)}.",
+                           f"The {rng.choice(PLACES)} was closed, so {person} went home.",
+                           f"A {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} belongs to {person}.",
+                           f"{person} walked to the {rng.choice(PLACES)} with a {rng.choice(NOUNS)}."]), person
+    if family == "extract_day":
+        day = rng.choice(DAYS)
+        return rng.choice([f"{rng.choice(PEOPLE)} visits the {rng.choice(PLACES)} every {day}.",
+                           f"The {rng.choice(PLACES)} is closed on {day}.",
+                           f"On {day} the {rng.choice(NOUNS)} was {rng.choice(COLOURS)}.",
+                           f"We will meet {rng.choice(PEOPLE)} on {day} in {rng.choice(COUNTRIES)['capital']}."]), day
+    if family == "country_of_capital":
+        c = rng.choice(COUNTRIES)
+        return c["capital"], c["name"]
+    raise ValueError(family)
 
 
-def instruction_rows(rng: random.Random, n: int, families: list[str], seen: set[str], heldout: bool) -> list[dict]:
+def composed_input(rng: random.Random, task: str) -> tuple[str, str]:
+    outer, inner = task.removeprefix("compose:").split("+")
+    if inner == "add":
+        a, b = rng.randint(0, 30), rng.randint(0, 30)
+        return rng.choice([f"{a} + {b}", f"{a} and {b}"]), str(2 * (a + b))
+    words = random_sentence(rng, rng.randint(2, 6)).split()
+    if outer == "plural" and len(words) % 2:  # sentences alternate adjective, noun: end on a noun
+        words = words[:-1] if len(words) > 2 else words + [rng.choice(NOUNS)]
+    inner_out = {"last_word": words[-1], "first_word": words[0], "reverse_words": " ".join(reversed(words))}[inner]
+    out = {"uppercase": inner_out.upper(), "reverse_letters": inner_out[::-1], "count_letters": str(len(inner_out)),
+           "first_letter": inner_out[0], "plural": plural(inner_out)}[outer]
+    return " ".join(words), out
+
+
+def instruction_example(rng: random.Random, task: str, heldout: bool, new_phrasing: bool = False) -> dict:
+    if task.startswith("compose:"):
+        instruction = rng.choice(COMPOSITIONS[task])
+        inp, out = composed_input(rng, task)
+        return {"instruction": instruction, "input": inp, "output": out, "task": task}
+    seen_wordings, new_wordings = INSTRUCTION_WORDING[task]
+    instruction = rng.choice(new_wordings if new_phrasing else seen_wordings)
+    inp, out = skill_input(rng, task, heldout)
+    # Half the seen-phrasing fact questions are the instruction itself, with an empty input.
+    if task == "fact_qa" and not new_phrasing and rng.random() < 0.5:
+        instruction, inp = inp, ""
+    return {"instruction": instruction, "input": inp, "output": out, "task": task}
+
+
+def instruction_rows(rng: random.Random, n: int, tasks: list[str], seen: set[str], heldout: bool,
+                     new_phrasing: bool = False) -> list[dict]:
     rows = []
     attempts = 0
     while len(rows) < n:
         attempts += 1
-        row = instruction_example(rng, families[len(rows) % len(families)], heldout)
+        row = instruction_example(rng, tasks[len(rows) % len(tasks)], heldout, new_phrasing)
         key = row["instruction"] + "\n" + row["input"]
         # Held-out splits must not repeat a training prompt; small families (e.g. fact_qa) may repeat in train.
         if key in seen and attempts < 50 * n:
@@ -659,7 +1265,6 @@ def instruction_rows(rng: random.Random, n: int, families: list[str], seen: set[
         rows.append(row)
     rng.shuffle(rows)
     return rows
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Chat
@@ -898,7 +1503,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 
 
 def describe(name: str, split: str, rows: list[dict], label_field: str | None) -> str:
-    line = f"{name:14s} {split:13s} {len(rows):6d}"
+    line = f"{name:14s} {split:21s} {len(rows):6d}"
     if label_field:
         counts = Counter(r[label_field] for r in rows)
         line += "  " + ", ".join(f"{k}={counts[k]} ({counts[k] / len(rows):.0%})" for k in sorted(counts))
@@ -931,8 +1536,8 @@ def generate(out: Path) -> list[str]:
     emit("world", "facts", facts, "kind")
 
     rng = random.Random(101)
-    emit("corpus", "train", corpus_rows(rng, 24000), "kind")
-    emit("corpus", "validation", corpus_rows(rng, 1200), "kind")
+    emit("corpus", "train", corpus_rows(rng, 15600), "kind")
+    emit("corpus", "validation", corpus_rows(rng, 800), "kind")
     emit("corpus", "heldout_facts", heldout_fact_rows(random.Random(102), 300), "kind")
 
     rng = random.Random(202)
@@ -952,14 +1557,20 @@ def generate(out: Path) -> list[str]:
         emit("sentiment", split, sentiment_rows(rng, n), "label")
 
     rng = random.Random(404)
-    train = instruction_rows(rng, 5500, SEEN_FAMILIES, set(), heldout=False)
+    train = instruction_rows(rng, 5460, SEEN_FAMILIES, set(), heldout=False)
     seen = set()
     for r in train:
         seen.add(r["instruction"] + "\n" + r["input"])
     emit("instructions", "train", train, "task")
-    emit("instructions", "validation", instruction_rows(rng, 550, SEEN_FAMILIES, seen, heldout=True), "task")
-    emit("instructions", "test", instruction_rows(rng, 550, SEEN_FAMILIES, seen, heldout=True), "task")
-    emit("instructions", "unseen_tasks", instruction_rows(rng, 300, UNSEEN_FAMILIES, seen, heldout=True), "task")
+    # 50 held-out rows per family or composition: the labs sample up to 50 per family (hub profile)
+    emit("instructions", "validation", instruction_rows(rng, 1300, SEEN_FAMILIES, seen, heldout=True), "task")
+    emit("instructions", "test", instruction_rows(rng, 1300, SEEN_FAMILIES, seen, heldout=True), "task")
+    emit("instructions", "test_new_phrasings",
+         instruction_rows(rng, 1300, SEEN_FAMILIES, seen, heldout=True, new_phrasing=True), "task")
+    emit("instructions", "test_compositions", instruction_rows(rng, 400, list(COMPOSITIONS), seen, heldout=True),
+         "task")
+    emit("instructions", "test_heldout_families", instruction_rows(rng, 300, HELDOUT_FAMILIES, seen, heldout=True),
+         "task")
 
     rng = random.Random(505)
     for split, n in (("train", 3000), ("validation", 300), ("test", 300)):

@@ -46,15 +46,25 @@ class DatasetSpec:
 SEVERITY = ("mild", "moderate", "severe")
 INSTRUCTION_TASKS = ("fact_qa", "summarise", "classify_severity", "classify_sentiment", "reverse_words",
                      "uppercase", "extract_city", "extract_number", "add", "first_word", "count_words",
-                     "last_word", "lowercase")
+                     "last_word", "second_word", "longest_word", "sort_words", "capitalise", "first_letter",
+                     "reverse_letters", "count_letters", "plural", "opposite", "next_number", "double",
+                     "max_number", "is_even", "extract_name",
+                     "lowercase", "subtract", "count_vowels", "country_of_capital", "extract_day", "join_words")
+# A task is one family, or "compose:OUTER+INNER": OUTER applied to the result of INNER (test_compositions).
+_TASK = "(?:" + "|".join(INSTRUCTION_TASKS) + ")"
+INSTRUCTION_TASK_PATTERN = f"{_TASK}|compose:{_TASK}\\+{_TASK}"
+CORPUS_KINDS = ("fact", "pattern", "story", "description", "medical", "code", "dialogue", "faq", "quiz", "forum",
+                "clinical", "documented_code", "review", "drug_leaflet", "worksheet")
 MCQ_FORMAT = r"Question: [^\n]+\nA\) [^\n]+\nB\) [^\n]+\nC\) [^\n]+\nD\) [^\n]+\nAnswer: [ABCD]"
 
 DATASETS: dict[str, DatasetSpec] = {
     "corpus": DatasetSpec(
-        "pretraining documents: facts, patterns (x -> y), stories, descriptions, medical prose, code; "
-        "heldout_facts states facts in phrasings absent from train, and the held-out entities",
+        "pretraining documents: facts, patterns (x -> y), stories, descriptions, medical prose, code, and documents "
+        "that hold questions and answers (dialogue, FAQ pages, quizzes, forum threads, clinical notes with an "
+        "assessment, documented code, reviews, drug leaflets, worksheets); heldout_facts states facts in phrasings "
+        "absent from train, and the held-out entities",
         ("train", "validation", "heldout_facts"),
-        {"text": Field(), "kind": Field(choices=("fact", "pattern", "story", "description", "medical", "code"))}),
+        {"text": Field(), "kind": Field(choices=CORPUS_KINDS)}),
     "world": DatasetSpec(
         "the invented world's facts, with whether the corpus / the fine-tuning train splits mention them",
         ("facts",),
@@ -70,11 +80,12 @@ DATASETS: dict[str, DatasetSpec] = {
         ("train", "validation", "test"),
         {"text": Field(), "label": Field(choices=("positive", "negative"))}),
     "instructions": DatasetSpec(
-        "instruction / input / output triples from several task families; unseen_tasks holds families "
-        "absent from train",
-        ("train", "validation", "test", "unseen_tasks"),
+        "instruction / input / output triples from 32 task families; validation/test reuse train's wordings, "
+        "test_new_phrasings uses wordings absent from train, test_compositions chains two trained skills, "
+        "test_heldout_families holds families absent from train",
+        ("train", "validation", "test", "test_new_phrasings", "test_compositions", "test_heldout_families"),
         {"instruction": Field(), "input": Field(allow_empty=True), "output": Field(),
-         "task": Field(choices=INSTRUCTION_TASKS)}),
+         "task": Field(pattern=INSTRUCTION_TASK_PATTERN)}),
     "chat": DatasetSpec(
         "conversations: a list of {role, content} messages, ending with an assistant turn",
         ("train", "validation", "test"),
