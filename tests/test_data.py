@@ -236,7 +236,10 @@ def fine_tuning_texts(tokenizer) -> dict[str, list[str]]:
 
     texts: dict[str, list[str]] = {}
     for name in ("instructions", "chat", "guardrails", "mcq", "sentiment", "code", "preferences", "medical_notes"):
-        rows = [r for split in list_splits(name) if split != "unlabelled" for r in load_records(name, split)]
+        # `unlabelled` is the encoder's pretraining text; `test_rephrased` (lab 02, encoder only) exists to hold
+        # words no labelled note uses, so no decoder lab reads either.
+        rows = [r for split in list_splits(name) if split not in ("unlabelled", "test_rephrased")
+                for r in load_records(name, split)]
         if name == "instructions":
             texts[name] = [sft(r["instruction"], r["input"], r["output"]) for r in rows]
         elif name == "chat":

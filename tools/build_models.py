@@ -477,7 +477,8 @@ headline numbers in the table at the top are recomputed on the whole shipped val
 ## Choosing the size
 
 Short runs of each candidate on the same data, batch and learning rate (tokens/s on a shared 2-core CPU: noisy
-up to about 2x):
+up to about 2x). `models/size_candidates.json` was measured on the first world's corpus and tokenizer and not
+re-measured since (`--only candidates` does it):
 
 {candidates_table(candidates)}
 

@@ -241,9 +241,12 @@ def check_predict_severity(student) -> str:
     """predict_severity(note, model, tokenizer) -> str: the label of the highest logit, in eval mode."""
     tokenizer = _encoder_tokenizer()
     notes = NOTES + [LONG_NOTE]
-    model = random_head_classifier(tokenizer, seed=3)
-    expected = [reference_predict_severity(note, model, tokenizer) for note in notes]
-    assert len(set(expected)) == 3, "the test classifier should predict all three labels (so no constant passes)"
+    for seed in range(32):  # the first random classifier that predicts all three labels, so no constant passes
+        model = random_head_classifier(tokenizer, seed=seed)
+        expected = [reference_predict_severity(note, model, tokenizer) for note in notes]
+        if len(set(expected)) == 3:
+            break
+    assert len(set(expected)) == 3, "no random test classifier among 32 seeds predicts all three labels"
 
     def answer(note, model, tok):
         model.train()  # as it is right after training: dropout on
