@@ -172,6 +172,24 @@ def test_mean_interval_is_the_student_t_interval():
         mean_interval([0.5])
 
 
+def test_paired_difference_judges_the_seed_by_seed_gap_not_the_two_arms_apart():
+    from utils.stats import mean_interval, paired_difference
+    # Both arms vary a lot from seed to seed, but the first is ahead by about 0.05 in every seed: the arms' own
+    # intervals overlap, the paired difference resolves it.
+    first, second = [0.62, 0.81, 0.70], [0.565, 0.763, 0.645]
+    assert mean_interval(first)[1] < mean_interval(second)[2]
+    gap = paired_difference(first, second)
+    assert gap.differences == pytest.approx((0.055, 0.047, 0.055))
+    assert (gap.mean, gap.low, gap.high) == pytest.approx(mean_interval([0.055, 0.047, 0.055]))
+    assert gap.sign == 1 and gap.resolved and gap.verdict("pretrained", "random init", "better") == "pretrained better"
+    assert paired_difference(second, first).verdict("a", "b", higher="") == "b"
+    noisy = paired_difference([0.5, 0.7, 0.6], [0.6, 0.5, 0.62])
+    assert noisy.sign == 0 and not noisy.resolved and noisy.verdict("a", "b").startswith("no difference shown")
+    assert str(gap).endswith("over 3 seeds: +0.055, +0.047, +0.055") and gap.format(".2f").count("[") == 1
+    with pytest.raises(ValueError, match="one figure per seed on both sides"):
+        paired_difference([0.5, 0.6, 0.7], [0.5, 0.6])
+
+
 def test_train_select_by_keeps_the_best_scoring_step():
     from utils.tiny_models import tiny_bert
     from utils.training import TrainConfig, train

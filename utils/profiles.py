@@ -233,11 +233,12 @@ def load_decoder(profile: Profile | str | None = None, instruct: bool = False):
     return model.eval(), tokenizer
 
 
-def load_encoder(profile: Profile | str | None = None, labels: list[str] | None = None):
+def load_encoder(profile: Profile | str | None = None, labels: list[str] | None = None, verbose: bool = True):
     """(model, tokenizer) for the profile's encoder.
 
-    With `labels`, a sequence-classification model whose new head (randomly initialised) predicts those labels;
-    without, the masked-LM model as pretrained.
+    With `labels`, a sequence-classification model whose new head (randomly initialised) predicts those labels,
+    and (unless verbose=False, for a loop of runs) a line naming the new parameters; without, the masked-LM model
+    as pretrained.
     """
     import torch
     from transformers import AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer
@@ -261,5 +262,6 @@ def load_encoder(profile: Profile | str | None = None, labels: list[str] | None 
     finally:
         hf_logging.set_verbosity(verbosity)
     new = sorted(info["missing_keys"])
-    print(f"New, randomly initialised parameters (the task head): {', '.join(new) if new else 'none'}")
+    if verbose:
+        print(f"New, randomly initialised parameters (the task head): {', '.join(new) if new else 'none'}")
     return model, tokenizer

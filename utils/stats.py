@@ -1,7 +1,9 @@
-"""Uncertainty of a measured share: a score measured on n examples is an estimate, so labs print an interval."""
+"""Uncertainty of a measured figure: a score measured on n examples, or over a few seeds, is an estimate, so labs
+print an interval, and a comparison of two arms run with the same seeds is judged on its paired difference."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -52,3 +54,54 @@ def seeds_summary(values, fmt: str = ".3f") -> str:
     mean, low, high = mean_interval(values)
     runs = ", ".join(format(v, fmt) for v in values)
     return f"{mean:{fmt}} [{low:{fmt}}, {high:{fmt}}] over {len(values)} seeds: {runs}"
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """`first` minus `second`, seed by seed, with the mean's 95 % Student-t interval.
+
+    Pairing matters: two runs with the same seed share their data order (and their subset), so the seed-to-seed
+    noise both arms share cancels in the difference, and three seeds can resolve a gap that the two arms' own
+    intervals would hide.
+    """
+
+    differences: tuple[float, ...]
+    mean: float
+    low: float
+    high: float
+
+    @property
+    def sign(self) -> int:
+        """+1 when the interval lies above 0 (first higher), -1 when below (second higher), 0 when it holds 0."""
+        return 1 if self.low > 0 else -1 if self.high < 0 else 0
+
+    @property
+    def resolved(self) -> bool:
+        """Whether the interval excludes 0: the seeds show a difference."""
+        return self.sign != 0
+
+    def verdict(self, first: str, second: str, higher: str = "higher") -> str:
+        """'<first> higher' when the interval lies above 0, '<second> higher' when below, and otherwise 'no
+        difference shown at this scale (the interval holds 0)'. `higher` is the word after the name ('' for none)."""
+        if self.sign == 0:
+            return "no difference shown at this scale (the interval holds 0)"
+        return f"{first if self.sign > 0 else second} {higher}".strip()
+
+    def format(self, fmt: str = "+.3f") -> str:
+        """'+0.044 [+0.003, +0.085]'."""
+        return f"{self.mean:{fmt}} [{self.low:{fmt}}, {self.high:{fmt}}]"
+
+    def __str__(self) -> str:
+        runs = ", ".join(f"{d:+.3f}" for d in self.differences)
+        return f"{self.format()} over {len(self.differences)} seeds: {runs}"
+
+
+def paired_difference(first, second) -> PairedDifference:
+    """Seed by seed `first[i] - second[i]` (two lists of one figure per seed, in the same seed order), its mean
+    and 95 % Student-t interval (`mean_interval`)."""
+    first, second = [float(v) for v in first], [float(v) for v in second]
+    if len(first) != len(second):
+        raise ValueError(f"A paired difference needs one figure per seed on both sides, got {len(first)} and "
+                         f"{len(second)}: run both arms with the same seeds.")
+    differences = tuple(a - b for a, b in zip(first, second))
+    return PairedDifference(differences, *mean_interval(differences))
