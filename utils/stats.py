@@ -92,8 +92,8 @@ class PairedDifference:
         return f"{self.mean:{fmt}} [{self.low:{fmt}}, {self.high:{fmt}}]"
 
     def __str__(self) -> str:
-        runs = ", ".join(f"{d:+.3f}" for d in self.differences)
-        return f"{self.format()} over {len(self.differences)} seeds: {runs}"
+        """'+0.044 [+0.003, +0.085] over 3 seeds: +0.048, +0.058, +0.026'."""
+        return seeds_summary(self.differences, "+.3f")
 
 
 def paired_difference(first, second) -> PairedDifference:
