@@ -78,8 +78,11 @@ class FixedLogits(torch.nn.Module):
         super().__init__()
         self.table = torch.randn(length, vocab, generator=torch.Generator().manual_seed(0))
 
-    def forward(self, input_ids, attention_mask=None):
-        return type("Out", (), {"logits": self.table[: input_ids.shape[1]].expand(input_ids.shape[0], -1, -1)})
+    def forward(self, input_ids, attention_mask=None, logits_to_keep=0):
+        logits = self.table[: input_ids.shape[1]]
+        # as Hugging Face causal LMs read it: an int keeps the last positions (0 = all), a 1-D tensor these positions
+        logits = logits[-logits_to_keep:] if isinstance(logits_to_keep, int) else logits[logits_to_keep]
+        return type("Out", (), {"logits": logits.expand(input_ids.shape[0], -1, -1)})
 
 
 def test_sequence_logps_sums_the_answer_tokens_after_the_shift():

@@ -8,7 +8,7 @@ from utils.batching import IGNORE_INDEX, pad_batch, padding_fraction
 from utils.evaluation import classification_report, exact_match, generate_batch
 from utils.profiles import HubUnavailableError, get_profile, load_decoder
 from utils.tiny_models import tiny_llama
-from utils.training import TrainConfig, length_grouped_batches, train
+from utils.training import TrainConfig, causal_lm_loss, is_causal_lm, length_grouped_batches, library_loss, train
 
 
 def test_padding_is_masked_by_position_even_when_pad_equals_eos():
@@ -71,6 +71,50 @@ def test_gradient_accumulation_equals_one_big_batch():
     for a, b in zip(accumulated.parameters(), big.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
     assert any(not torch.allclose(a, c, atol=1e-5) for a, c in zip(accumulated.parameters(), small.parameters()))
+
+
+def _masked_prompt_batch():
+    """Three rows of different lengths (right-padded), each with a prompt that carries no loss."""
+    examples = []
+    for prompt_len, answer_len in [(5, 2), (3, 4), (7, 1)]:
+        ids = [(3 * i + prompt_len) % 40 + 2 for i in range(prompt_len + answer_len)]
+        examples.append({"input_ids": ids, "labels": [IGNORE_INDEX] * prompt_len + ids[prompt_len:]})
+    return pad_batch(examples, pad_token_id=0)
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["plain", "lora"])
+def test_causal_lm_loss_equals_the_library_loss_and_its_gradients(wrapped):
+    # The training loop's loss asks for logits only where a label needs them; the number it returns, and the
+    # gradients it sends back, must be the library's own (`model(**batch).loss`), for a PEFT-wrapped model too.
+    from peft import LoraConfig, get_peft_model
+
+    batch = _masked_prompt_batch()
+    keep = (batch["labels"][:, 1:] != IGNORE_INDEX).any(0)
+    assert 0 < keep.sum() < keep.numel()  # some positions are skipped, or the test would prove nothing
+    grads = []
+    for loss_fn in (library_loss, causal_lm_loss):
+        model = tiny_llama(vocab_size=48, hidden_size=32, layers=2, seed=3).train()
+        if wrapped:
+            model = get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+        assert is_causal_lm(model)
+        loss = loss_fn(model, batch)
+        loss.backward()
+        grads.append((loss.detach(), [p.grad.clone() for p in model.parameters() if p.requires_grad]))
+    (library, library_grads), (ours, our_grads) = grads
+    torch.testing.assert_close(ours, library, rtol=1e-5, atol=1e-6)
+    for a, b in zip(our_grads, library_grads):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    unmasked = _masked_prompt_batch()
+    unmasked["labels"] = unmasked["input_ids"].clone()  # a different loss: the test can tell losses apart
+    same_model = tiny_llama(vocab_size=48, hidden_size=32, layers=2, seed=3)
+    assert not torch.isclose(causal_lm_loss(same_model, unmasked), library_loss(same_model, _masked_prompt_batch()))
+
+
+def test_only_causal_lms_get_the_selective_loss():
+    from utils.tiny_models import tiny_bert
+
+    assert not is_causal_lm(tiny_bert(num_labels=3)) and not is_causal_lm(tiny_bert())
+    assert is_causal_lm(tiny_llama())
 
 
 def test_training_on_nothing_is_an_error():

@@ -110,11 +110,14 @@ def pad_preference_batch(examples: Sequence[Mapping], pad_token_id: int) -> dict
 def sequence_logps(model, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
     """Sum of the log-probabilities of each row's supervised tokens (labels != -100), one number per row.
 
-    Position t predicts token t+1, so logits are cut at the end and labels at the start (the shift the model's own
-    loss does internally).
+    Position t predicts token t+1, so the labels are shifted by one (the shift the model's own loss does
+    internally). Logits are computed only at positions that predict an answer token in some row
+    (`logits_to_keep`, as `utils.training.causal_lm_loss` does): the prompt's positions are never scored.
     """
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
     labels = batch["labels"][:, 1:]
+    keep = (labels != IGNORE_INDEX).any(dim=0).nonzero().squeeze(-1)
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=keep).logits
+    labels = labels[:, keep]
     mask = labels != IGNORE_INDEX
     token_logps = torch.gather(logits.float().log_softmax(-1), 2, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
     return (token_logps * mask).sum(-1)

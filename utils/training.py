@@ -5,7 +5,8 @@ loss -> backward -> clip -> optimizer step -> schedule. The loop still uses what
 - `accelerate.Accelerator` places model and data on the device, handles bf16 mixed precision and gradient
   accumulation, and makes the very same code run data-parallel under `accelerate launch` on several GPUs;
 - Hugging Face models compute their own loss when given `labels` (-100 = ignored), so one loop serves causal-LM
-  SFT (per-token labels) and sequence classification (one label per example).
+  SFT (per-token labels) and sequence classification (one label per example). For a causal LM the loop asks for
+  logits only where a label needs them (`causal_lm_loss`): the same loss, for a fraction of the output layer's work.
 Lab 02 also shows `Trainer`, which wraps the same steps, since that is what you will meet in practice.
 """
 from __future__ import annotations
@@ -19,11 +20,13 @@ from functools import partial
 from typing import Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 from accelerate import Accelerator
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
+from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
-from .batching import pad_batch
+from .batching import IGNORE_INDEX, pad_batch
 from .device import mixed_precision_for, pick_device
 from .seeding import set_seed
 
@@ -124,15 +127,51 @@ def _lr_lambda(step: int, warmup: int, total: int) -> float:
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
+def is_causal_lm(model: torch.nn.Module) -> bool:
+    """Whether `model` (or the model inside a PEFT wrapper) is a Hugging Face causal language model."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return type(base).__name__ in set(MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values())
+
+
+def causal_lm_loss(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The loss `model(**batch).loss` computes for a causal LM, with logits only at the positions that need them.
+
+    Position t predicts token t + 1, and only targets with a label (not -100) count. With the prompt masked, most
+    positions have no label, yet the library's forward turns every position into a vocabulary-sized row of logits;
+    for a small model that output layer and its softmax are about half the work of a training step. So we ask the
+    model for logits only at the positions that predict a labelled token in at least one row of the batch
+    (`logits_to_keep`, the argument `generate` uses to compute only the last position), and take the mean
+    cross-entropy over the labelled targets ourselves. Loss and gradients equal the library's up to float rounding
+    (tests/test_utils_core.py checks both).
+    """
+    targets = batch["labels"][:, 1:]
+    keep = (targets != IGNORE_INDEX).any(dim=0).nonzero().squeeze(-1)
+    inputs = {name: value for name, value in batch.items() if name != "labels"}
+    logits = model(**inputs, logits_to_keep=keep).logits
+    return F.cross_entropy(logits.flatten(0, 1).float(), targets[:, keep].flatten(), ignore_index=IGNORE_INDEX)
+
+
+def library_loss(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The loss the model computes itself from `batch["labels"]`."""
+    return model(**batch).loss
+
+
+def loss_function_for(model: torch.nn.Module) -> Callable:
+    """`causal_lm_loss` for a causal LM, otherwise the model's own loss (classification, masked LM)."""
+    return causal_lm_loss if is_causal_lm(model) else library_loss
+
+
 @torch.no_grad()
-def evaluate_loss(model, loader, accelerator: Accelerator, max_batches: int | None = None) -> float:
+def evaluate_loss(model, loader, accelerator: Accelerator, max_batches: int | None = None,
+                  loss_fn: Callable | None = None) -> float:
     """Mean loss over (up to `max_batches` of) a loader, averaged over all processes."""
+    loss_fn = loss_fn or loss_function_for(accelerator.unwrap_model(model))
     model.eval()
     losses = []
     for i, batch in enumerate(loader):
         if max_batches is not None and i >= max_batches:
             break
-        losses.append(model(**batch).loss.detach().reshape(1))
+        losses.append(loss_fn(model, batch).detach().reshape(1))
     model.train()
     if not losses:
         raise ValueError("The evaluation set is empty: pass eval_data with at least one example.")
@@ -163,6 +202,7 @@ def train(model, train_data: Sequence[dict], config: TrainConfig, eval_data: Seq
         cpu=device.type == "cpu",
     )
     collate_fn = collate_fn or partial(pad_batch, pad_token_id=pad_token_id)
+    loss_fn = loss_function_for(model)
     train_loader = make_loader(train_data, config.batch_size, collate_fn, True, config.group_by_length, config.seed)
     eval_loader = None
     if eval_data is not None:
@@ -192,7 +232,7 @@ def train(model, train_data: Sequence[dict], config: TrainConfig, eval_data: Seq
     while step < config.max_steps:
         for batch in train_loader:
             with accelerator.accumulate(model):
-                loss = model(**batch).loss
+                loss = loss_fn(model, batch)
                 accelerator.backward(loss)
                 if accelerator.sync_gradients:
                     accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
@@ -215,7 +255,8 @@ def train(model, train_data: Sequence[dict], config: TrainConfig, eval_data: Seq
             at_eval = bool(config.eval_every and step % config.eval_every == 0) or is_last
             if eval_loader is not None and at_eval:
                 result.eval_steps.append(step)
-                result.eval_loss.append(evaluate_loss(model, eval_loader, accelerator, config.max_eval_batches))
+                result.eval_loss.append(evaluate_loss(model, eval_loader, accelerator, config.max_eval_batches,
+                                                            loss_fn))
             if select_by is not None and at_eval:
                 score = float(select_by(model))
                 model.train()
