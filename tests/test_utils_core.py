@@ -115,6 +115,9 @@ def test_only_causal_lms_get_the_selective_loss():
 
     assert not is_causal_lm(tiny_bert(num_labels=3)) and not is_causal_lm(tiny_bert())
     assert is_causal_lm(tiny_llama())
+    batch = _masked_prompt_batch()
+    with pytest.raises(ValueError, match="per-token `labels`"):
+        causal_lm_loss(tiny_llama(), {**batch, "labels": torch.tensor([0, 1, 2])})  # one label per row
 
 
 def test_training_on_nothing_is_an_error():

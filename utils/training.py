@@ -144,6 +144,9 @@ def causal_lm_loss(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     cross-entropy over the labelled targets ourselves. Loss and gradients equal the library's up to float rounding
     (tests/test_utils_core.py checks both).
     """
+    if "labels" not in batch or batch["labels"].ndim != 2:
+        raise ValueError("causal_lm_loss needs per-token `labels` (batch × sequence, -100 where no loss), as "
+                         "utils.batching.pad_batch builds them.")
     targets = batch["labels"][:, 1:]
     keep = (targets != IGNORE_INDEX).any(dim=0).nonzero().squeeze(-1)
     inputs = {name: value for name, value in batch.items() if name != "labels"}
@@ -255,8 +258,8 @@ def train(model, train_data: Sequence[dict], config: TrainConfig, eval_data: Seq
             at_eval = bool(config.eval_every and step % config.eval_every == 0) or is_last
             if eval_loader is not None and at_eval:
                 result.eval_steps.append(step)
-                result.eval_loss.append(evaluate_loss(model, eval_loader, accelerator, config.max_eval_batches,
-                                                            loss_fn))
+                eval_loss = evaluate_loss(model, eval_loader, accelerator, config.max_eval_batches, loss_fn)
+                result.eval_loss.append(eval_loss)
             if select_by is not None and at_eval:
                 score = float(select_by(model))
                 model.train()
